@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up, then lint and run the tests. Slow statistical suites run when CI=true or
+# EGOV_SLOW=1 (CI sets it); otherwise they are deselected to keep the default run quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ -f scripts/browser-deps.sh ]; then bash scripts/browser-deps.sh; fi
+.venv/bin/ruff check simulation tests benchmarks
+.venv/bin/ruff format --check simulation tests benchmarks
+marker=(-m "not slow")
+if [ "${CI:-}" = "true" ] || [ "${EGOV_SLOW:-}" = "1" ]; then marker=(); fi
+exec .venv/bin/python -m pytest "${marker[@]}" "$@"

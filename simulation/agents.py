@@ -1,0 +1,324 @@
+"""The agents: departments and partners (few, per-agent logic), citizens and businesses
+(many; thin views on the population arrays), and the change programme."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from . import implementation, negotiation, resistance
+from .config import PartyGroup
+
+if TYPE_CHECKING:
+    from .model import EGovModel
+
+#: Party states, in the order a party moves through them.
+STATES = ("waiting", "negotiating", "committed", "integrating", "integrated", "refused", "withdrawn")
+OPEN = frozenset({"negotiating", "committed", "integrating"})
+
+
+class Party(mesa.Agent):
+    """A department or partner organisation. Fractions are in [0, 1]; money in M€."""
+
+    kind = "party"
+    model: EGovModel
+
+    def __init__(
+        self, model: EGovModel, index: int, group: PartyGroup, rng: np.random.Generator, number: int = 1
+    ):
+        super().__init__(model)
+        cfg = model.config
+        spread = cfg.departments.heterogeneity
+
+        def draw(mean: float) -> float:
+            return float(np.clip(rng.normal(mean, spread), 0.02, 0.98))
+
+        self.index = index
+        self.stream = rng  # the party's own stream: common random numbers across strategies
+        self.group = group.name
+        self.name = f"{group.name} {number}" if group.count > 1 else group.name
+        self.public = group.public
+        self.power = draw(group.power)
+        self.baseline_resistance = draw(group.resistance)
+        self.resistance = self.baseline_resistance
+        self.readiness = draw(group.readiness)
+        self.staff = group.staff
+        self.reach = group.reach / group.count
+        # Objective weights (the party's own vision); objective 0 is the programme's lead.
+        self.weights = rng.dirichlet(np.ones(4))
+        self.trust = draw(cfg.trust.initial)
+        self.trust_ceiling = 1.0
+        self.belief = draw(cfg.learning.initial_belief)
+        self.uncertainty = float(
+            min(1.0, cfg.learning.initial_uncertainty * (1.5 - cfg.negotiation.scope_clarity))
+        )
+        self.hit = float(rng.uniform())  # how hard the change hits its interests (hidden)
+        self.state = "waiting"
+        self.issues = 0
+        self.rounds = 0
+        self.progress = 0.0
+        self.offer = 0.0
+        self.promised = 0.0
+        self.received = 0.0
+        self.failures = 0
+        self.overrun = 0.0
+        self.spent = 0.0
+        self.opened_at: int | None = None
+        self.agreed_at: int | None = None
+        self.finished_at: int | None = None
+        self.late_surprise = 0.0
+        self.pending_surprise = 0.0
+        self.late_peak = 0.0  # highest resistance after agreement
+
+    @property
+    def relation(self) -> str:
+        return "employees"
+
+    @property
+    def profile(self):
+        return self.model.service.params_for(self)
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.model.moved = True
+
+    def open(self) -> None:
+        """Start negotiating: the issues to settle and the part of the scope seen early."""
+        cfg = self.model.config
+        self.set_state("negotiating")
+        self.opened_at = self.model.month
+        self.issues = negotiation.issues_to_settle(
+            cfg.negotiation.package_breadth, cfg.negotiation.initial_detail, cfg.negotiation
+        )
+        self.pending_surprise += resistance.scope_surprise(
+            self.hit, cfg.negotiation.scope_clarity, cfg.resistance, late=False
+        )
+
+    def position(self) -> negotiation.Position:
+        return negotiation.Position(
+            trust=self.trust,
+            belief=self.belief,
+            benefit=negotiation.recognised_benefit(
+                self.weights, self.model.config.negotiation.package_breadth
+            ),
+            readiness=self.readiness,
+            power=self.power,
+            resistance=self.resistance,
+            uncertainty=self.uncertainty,
+        )
+
+    def agreement_probability(self, offer: float) -> float:
+        cfg = self.model.config.negotiation
+        prof = self.profile
+        u = negotiation.utility(self.position(), offer, prof.complexity, prof.autonomy_loss, cfg)
+        return negotiation.agreement_probability(u, cfg)
+
+    def negotiate(self) -> None:
+        """One month at the table: settle issues, then decide on the offer."""
+        cfg = self.model.config.negotiation
+        programme = self.model.programme
+        if self.issues > 0:
+            p = negotiation.settle_probability(self.trust, programme.consultation, cfg)
+            self.issues -= int(self.stream.binomial(self.issues, p))
+            if self.issues > 0:
+                return
+        offer = programme.offer_for(self)
+        if self.stream.random() < self.agreement_probability(offer):
+            self.commit(offer)
+            return
+        self.rounds += 1
+        if self.rounds >= cfg.max_rounds:
+            self.set_state("refused")
+            self.finished_at = self.model.month
+            self.model.record("defection", self)
+        else:
+            self.issues = 1  # a rejection reopens an issue
+
+    def commit(self, offer: float) -> None:
+        cfg = self.model.config
+        self.set_state("committed")
+        self.agreed_at = self.model.month
+        self.model.programme.promise(self, offer)
+        # The scope is pinned down now: what a vague start hid comes out.
+        self.late_surprise = resistance.scope_surprise(
+            self.hit, cfg.negotiation.scope_clarity, cfg.resistance, late=True
+        )
+        self.pending_surprise += self.late_surprise
+
+    def implement(self, load: float) -> None:
+        """One month of integration work; failures set progress back and overrun cost."""
+        model = self.model
+        cfg = model.config
+        prof = self.profile
+        if self.state == "committed":
+            self.set_state("integrating")
+        hazard = implementation.failure_hazard(
+            prof.complexity,
+            load,
+            self.readiness,
+            model.experience,
+            cfg.implementation,
+            pace_cut=model.programme.pace_cut,
+        )
+        if self.stream.random() < hazard:
+            self.failures += 1
+            self.progress = max(0.0, self.progress - cfg.implementation.setback)
+            cost = implementation.overrun(prof.investment, load, self.stream, cfg.implementation)
+            self.overrun += cost
+            model.ledger.add_cost("overrun", self.relation, cost)
+            model.record("failure", self)
+            return
+        step = implementation.progress_rate(
+            self.readiness,
+            prof.duration,
+            load,
+            cfg.negotiation.initial_detail,
+            cfg.negotiation.rework,
+            cfg.implementation,
+        )
+        step = min(step, 1.0 - self.progress)
+        self.progress += step
+        model.moved = model.moved or step > 0
+        share = 1.0 - cfg.costs.shared_investment if self.public else 1.0
+        invest = prof.investment * step * share
+        self.spent += invest
+        model.ledger.add_cost("investment", self.relation, invest)
+        if self.progress >= 1.0 - 1e-12:
+            self.set_state("integrated")
+            self.finished_at = model.month
+            model.programme.pay(self, self.promised - self.received)
+            model.record("integrated", self)
+
+    def withdraw(self) -> None:
+        self.set_state("withdrawn")
+        self.finished_at = self.model.month
+        self.model.record("defection", self)
+
+
+class Department(Party):
+    """A back office of the government organisation."""
+
+    kind = "department"
+
+
+class PartnerOrganisation(Party):
+    """A public or private partner: links its back office (integration) or serves as a
+    channel for a fee (fragmentation)."""
+
+    kind = "partner"
+
+    @property
+    def relation(self) -> str:
+        return "governments" if self.public else "businesses"
+
+
+class Citizen(mesa.Agent):
+    """One member of the public; its state lives in ``model.population`` arrays."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, model: EGovModel, index: int):
+        super().__init__(model)
+        self.index = index
+
+    def _get(self, name: str):
+        return getattr(self.model.population, name)[self.index]
+
+    @property
+    def adopted(self) -> bool:
+        return bool(self._get("adopted"))
+
+    @property
+    def adopted_at(self) -> int | None:
+        m = int(self._get("adopted_at"))
+        return None if m < 0 else m
+
+    @property
+    def skill(self) -> float:
+        return float(self._get("skill"))
+
+    @property
+    def privacy_concern(self) -> float:
+        return float(self._get("privacy"))
+
+    @property
+    def legitimacy(self) -> float:
+        return float(self._get("legitimacy"))
+
+    @property
+    def contacts(self) -> list[int]:
+        adj = self.model.population.adjacency
+        if adj is None:
+            return [i for i in range(self.model.population.n) if i != self.index]
+        return adj.indices[adj.indptr[self.index] : adj.indptr[self.index + 1]].tolist()
+
+
+class Business(Citizen):
+    """A firm using a business-facing service."""
+
+    __slots__ = ()
+
+
+class ChangeProgramme(mesa.Agent):
+    """The process manager: compensation budget, offers and payments, adjustment."""
+
+    model: EGovModel
+
+    def __init__(self, model: EGovModel):
+        super().__init__(model)
+        cfg = model.config.negotiation
+        self.budget = cfg.compensation_budget
+        self.remaining = cfg.compensation_budget
+        self.promised_total = 0.0
+        self.paid = 0.0
+        self.unpaid = 0.0
+        self.consultation = cfg.consultation
+        self.paused = False
+        self.alarmed = False
+        self.pace_cut = 0.0
+        self.adjustments = 0
+
+    def offer_for(self, party: Party) -> float:
+        """Offer (M€) within what may still be promised: ``budget * overcommit - promised``."""
+        cfg = self.model.config
+        offer = cfg.negotiation.compensation_offer
+        if self.alarmed and party.resistance > cfg.learning.resistance_alarm:
+            offer *= 1.0 + cfg.learning.adjustment
+        capacity = self.budget * cfg.negotiation.overcommit - self.promised_total
+        return max(0.0, min(offer, capacity))
+
+    def promise(self, party: Party, offer: float) -> None:
+        """Promise ``offer`` on agreement; half is paid now, half at integration."""
+        party.promised = offer
+        self.promised_total += offer
+        self.pay(party, 0.5 * offer)
+
+    def pay(self, party: Party, due: float) -> None:
+        """Pay what is due from the remaining budget; the rest is an unpaid promise."""
+        if due <= 0:
+            return
+        paid = min(due, self.remaining)
+        self.remaining -= paid
+        self.paid += paid
+        party.received += paid
+        if paid > 0:
+            self.model.ledger.add_cost("compensation", party.relation, paid)
+            self.model.record("paid", party, paid)
+        if due - paid > 1e-12:
+            self.unpaid += due - paid
+            self.model.record("unpaid", party, (due - paid) / due)
+
+    def adjust(self, mean_open_resistance: float, recent_failures: int) -> None:
+        """React to alarms (learning.alarmed): pause, consult more, slow the pace."""
+        from .learning import alarmed
+
+        cfg = self.model.config
+        a = cfg.learning.adjustment
+        self.alarmed = alarmed(mean_open_resistance, recent_failures, cfg.learning)
+        self.adjustments += int(self.alarmed)
+        self.paused = self.alarmed
+        extra = 0.4 * a if self.alarmed else 0.0
+        self.consultation = min(1.0, cfg.negotiation.consultation + extra)
+        self.pace_cut = 0.5 * a if self.alarmed else 0.0

@@ -1,0 +1,253 @@
+"""The ``egov-sim`` command: run, compare, scenarios, validate, params (+ plug-ins)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .scenario_io import ScenarioError
+
+#: Modules that add sub-commands with ``register(subparsers)``; skipped when absent.
+PLUGINS = ("simulation.experiments.cli", "simulation.webapp.cli", "simulation.validation.cli")
+
+DEFAULT_SCENARIO = "municipality_building_housing"
+SUMMARY_KPIS = (
+    "final_adoption",
+    "months_to_50pct_adoption",
+    "final_service_quality",
+    "final_integration",
+    "agreement_share",
+    "failures",
+    "stalled",
+    "collapsed",
+    "total_cost",
+    "cost_per_adopter",
+    "final_legitimacy",
+)
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for r in rows:
+        out.append(
+            "  ".join(
+                str(c).rjust(w) if i else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    return "\n".join(out)
+
+
+def _progress(label: str):
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "b" not in bar:
+            bar["b"] = tqdm(total=total, desc=label, unit="run", file=sys.stderr, leave=False)
+        bar["b"].n = done
+        bar["b"].refresh()
+        if done == total:
+            bar["b"].close()
+
+    return update
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import default_out_dir, run, write_outputs
+    from .scenario_io import load_scenario, resolve_path
+
+    config = load_scenario(args.scenario, sets=args.set)
+    label = Path(str(args.scenario)).stem
+    out = Path(args.out) if args.out else default_out_dir(label)
+    result = run(config, seed=args.seed, steps=args.steps)
+    source = str(resolve_path(args.scenario))
+    write_outputs(result, out, source)
+    rows = [[k, fmt(result.kpis[k])] for k in SUMMARY_KPIS]
+    print(
+        f"{label}: {config.service.model}, {config.rollout.strategy}, seed {result.seed}, "
+        f"{result.config.run.months} months, {config.citizens.count:,} {config.service.audience} "
+        f"({result.wall_time:.2f} s)"
+    )
+    print(table(rows, ["kpi", "value"]))
+    print(f"wrote {out}/ ({', '.join(p.name for p in sorted(out.iterdir()))})")
+    return 0
+
+
+def _pair(args: argparse.Namespace):
+    from .scenario_io import load_scenario
+
+    if args.a is None:
+        base = DEFAULT_SCENARIO
+        a = load_scenario(base, sets=["service.model=integration", *args.set_a])
+        b = load_scenario(base, sets=["service.model=fragmentation", *args.set_b])
+        return a, b, ("integration", "fragmentation"), base
+    b_name = args.b if args.b is not None else args.a
+    a = load_scenario(args.a, sets=args.set_a)
+    b = load_scenario(b_name, sets=args.set_b)
+    la, lb = Path(str(args.a)).stem, Path(str(b_name)).stem
+    if la == lb:
+        la, lb = (f"{la} [{' '.join(args.set_a) or 'as is'}]", f"{lb} [{' '.join(args.set_b) or 'as is'}]")
+    return a, b, (la, lb), f"{la} vs {lb}"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, write
+    from .runner import default_out_dir
+
+    a, b, labels, title = _pair(args)
+    if args.citizens:
+        a = a.model_copy(update={"citizens": a.citizens.model_copy(update={"count": args.citizens})})
+        b = b.model_copy(update={"citizens": b.citizens.model_copy(update={"count": args.citizens})})
+    out = Path(args.out) if args.out else default_out_dir("compare")
+    comp = compare(
+        a,
+        b,
+        labels=labels,
+        replications=args.replications,
+        master_seed=args.seed,
+        workers=args.workers,
+        progress=_progress("compare"),
+    )
+    rows = [
+        [
+            d["kpi"],
+            d["unit"],
+            fmt(d[labels[0]]),
+            fmt(d[labels[1]]),
+            fmt(d["difference"]),
+            f"[{fmt(d['ci_low'])}, {fmt(d['ci_high'])}]",
+        ]
+        for d in comp.table.to_dict("records")
+    ]
+    print(f"{labels[0]}  vs  {labels[1]}: {args.replications} replications each, common random numbers")
+    print(table(rows, ["kpi", "unit", "A: " + labels[0][:28], "B: " + labels[1][:28], "B - A", "95 % CI"]))
+    write(comp, out, title=f"Adoption: {labels[0]} vs {labels[1]} (mean, 95 % band)")
+    print(f"wrote {out}/adoption_compare.png, comparison.csv, replications.csv")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from .scenario_io import describe, shipped_scenarios
+
+    rows = [[name, describe(path)] for name, path in shipped_scenarios().items()]
+    print(table(rows, ["scenario", "description"]))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario_io import load_scenario
+
+    for name in args.files:
+        cfg = load_scenario(name, sets=args.set)
+        print(
+            f"{name}: ok ({cfg.service.model}, {cfg.rollout.strategy}, "
+            f"{cfg.departments.count} departments, {cfg.partners.count} partners, "
+            f"{cfg.citizens.count:,} {cfg.service.audience}, {cfg.run.months} months)"
+        )
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from .docs import parameter_table
+
+    print(parameter_table())
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="egov-sim",
+        description="Agent-based simulation of back-office integration in e-government.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run one scenario and write its output folder")
+    r.add_argument("scenario", help="scenario file or shipped name (see 'egov-sim scenarios')")
+    r.add_argument("--seed", type=int, help="master seed (default: [run] seed)")
+    r.add_argument("--steps", type=int, help="months to simulate (default: [run] months)")
+    r.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a parameter (repeatable)",
+    )
+    r.add_argument("--out", help="output folder (default: results/<time>-<scenario>)")
+    r.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("compare", help="compare two scenarios over replications")
+    c.add_argument("a", nargs="?", help="scenario A (default: municipality, integration)")
+    c.add_argument("b", nargs="?", help="scenario B (default: A again, or fragmentation)")
+    c.add_argument("--replications", type=int, default=5, help="replications each (default 5)")
+    c.add_argument("--seed", type=int, help="master seed (default: A's [run] seed)")
+    c.add_argument("--set-a", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    c.add_argument("--set-b", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    c.add_argument("--citizens", type=int, help="override [citizens] count in both")
+    c.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    c.add_argument("--out", help="output folder (default: results/<time>-compare)")
+    c.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("scenarios", help="list the shipped scenarios")
+    s.set_defaults(func=cmd_scenarios)
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("files", nargs="+")
+    v.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    v.set_defaults(func=cmd_validate)
+
+    pa = sub.add_parser("params", help="print every parameter with unit, range and default")
+    pa.set_defaults(func=cmd_params)
+
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for attr in ("replications", "workers", "steps", "citizens"):
+        value = getattr(args, attr, None)
+        if value is not None and value < 1:
+            parser.error(f"--{attr} must be at least 1, got {value}")
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        print(f"egov-sim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("egov-sim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

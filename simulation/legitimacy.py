@@ -1,0 +1,45 @@
+"""Citizens' trust in government (brief §3.9), vectorised.
+
+    L' = clip(L + rate * adopted * visibility * (S - E)
+               - privacy_erosion * privacy * intrusiveness * linking
+               + relaxation * (L0 - L), 0, 1),
+    E  = expectation + expectation_boost * service_focus
+
+Experience is credited to government only as far as it is visible (fragmentation earns
+little). A service-only framing raises expectations E; when the service does not meet
+them, legitimacy falls even as use grows (the "legitimacy paradox"). Linked files erode
+trust among privacy-concerned citizens.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import LegitimacyConfig
+
+
+def expectation(service_focus: float, cfg: LegitimacyConfig) -> float:
+    """Service quality citizens expect (0..1)."""
+    return min(1.0, cfg.expectation + cfg.expectation_boost * service_focus)
+
+
+def step(
+    legitimacy: np.ndarray,
+    baseline: np.ndarray,
+    adopted: np.ndarray,
+    privacy: np.ndarray,
+    *,
+    service: float,
+    visibility: float,
+    expected: float,
+    intrusiveness: float,
+    linking: float,
+    cfg: LegitimacyConfig,
+) -> None:
+    """Update ``legitimacy`` in place for one month."""
+    gain = cfg.rate * visibility * (service - expected)
+    legitimacy += np.where(adopted, gain, 0.0)
+    if linking > 0.0 and intrusiveness > 0.0:
+        legitimacy -= (cfg.privacy_erosion * intrusiveness * linking) * privacy
+    legitimacy += cfg.relaxation * (baseline - legitimacy)
+    np.clip(legitimacy, 0.0, 1.0, out=legitimacy)

@@ -1,0 +1,384 @@
+"""EGovModel: wiring of the mechanisms, month by month, and data collection."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections import deque
+from typing import Any
+
+import mesa
+import numpy as np
+
+from . import learning, legitimacy, resistance, trust
+from .adoption import Population
+from .agents import OPEN, Business, ChangeProgramme, Citizen, Department, PartnerOrganisation, Party
+from .config import ScenarioConfig, scalar_parameters
+from .costs import Ledger
+from .rollout import make_rollout
+from .scenario_io import deep_merge, load_scenario, validate
+from .service_models import make_service_model
+
+#: Columns of the time series (one row per month), each a model attribute.
+SERIES = (
+    "adoption",
+    "service_quality",
+    "integration",
+    "links",
+    "negotiating",
+    "committed",
+    "withdrawn",
+    "mean_trust",
+    "mean_pair_trust",
+    "mean_resistance",
+    "legitimacy",
+    "cumulative_cost",
+    "compensation_paid",
+    "cumulative_benefit",
+    "failures",
+    "load",
+)
+
+#: Streams spawned from the master seed, one per source of randomness.
+STREAMS = ("mesa", "parties", "network", "citizens", "adoption")
+
+PEER_WEIGHT = 0.3  # weight of a peer's failure or success relative to one's own
+
+
+def keyword_to_override(name: str, value: Any) -> dict[str, dict[str, Any]]:
+    """``rollout_wave_size=3`` -> ``{"rollout": {"wave_size": 3}}`` (section names have no _)."""
+    section, _, key = name.partition("_")
+    if f"{section}.{key}" not in scalar_parameters():
+        raise TypeError(f"EGovModel got an unknown parameter {name!r}")
+    return {section: {key: value}}
+
+
+class EGovModel(mesa.Model):
+    """Back-office integration in e-government (see docs/ODD.md).
+
+    Args:
+        config: a :class:`ScenarioConfig`, a scenario path or shipped name, or None for
+            the built-in defaults.
+        rng: seed (int) or ``numpy.random.SeedSequence``; default ``[run] seed``.
+        **params: any scalar parameter as ``section_key=value``, e.g.
+            ``service_model="fragmentation"``, ``citizens_count=5000``.
+    """
+
+    def __init__(self, config: ScenarioConfig | str | os.PathLike | None = None, *, rng=None, **params):
+        if not isinstance(config, ScenarioConfig):
+            config = load_scenario(config)
+        if params:
+            overrides: dict[str, Any] = {}
+            for name, value in params.items():
+                overrides = deep_merge(overrides, keyword_to_override(name, value))
+            config = validate(deep_merge(config.model_dump(), overrides), "EGovModel(...)")
+        if rng is None:
+            rng = config.run.seed
+        seq = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(int(rng))
+        self.seed_entropy = seq.entropy
+        streams = dict(zip(STREAMS, seq.spawn(len(STREAMS)), strict=True))
+        super().__init__(rng=np.random.default_rng(streams["mesa"]))
+        self.config = config
+        self.months = config.run.months
+        self.month = 0
+        self.service = make_service_model(config)
+        self.rollout = make_rollout(config)
+        self.ledger = Ledger()
+        self.programme = ChangeProgramme(self)
+        self._events: list[tuple[str, Party, float]] = []
+        self.moved = False
+        self.still_months = 0
+        self.stalled = False
+        self.collapsed = False
+        self.total_failures = 0
+        self.recent_failures: deque[int] = deque(maxlen=6)
+        self.experience = 0.0
+        self.load = 0.0
+
+        self._make_parties(streams["parties"])
+        n = len(self.parties)
+        self.pair_trust = np.clip(
+            np.random.default_rng(streams["parties"].spawn(1)[0]).normal(config.trust.initial, 0.1, (n, n)),
+            0.0,
+            1.0,
+        )
+        np.fill_diagonal(self.pair_trust, 1.0)
+        self.pair_ceiling = np.ones((n, n))
+        self.department_mask = np.array([p.kind == "department" for p in self.parties])
+        self.reach = np.array([p.reach for p in self.parties])
+        self.initial_trust = float(np.mean([p.trust for p in self.parties]))
+
+        businesses = config.service.audience == "businesses"
+        self.population = Population(
+            config.citizens, np.random.default_rng(streams["citizens"]), businesses=businesses
+        )
+        self.population.set_skill_dependence(self.service.skill_dependence)
+        self._adoption_rng = np.random.default_rng(streams["adoption"])
+        member = Business if businesses else Citizen
+        for i in range(config.citizens.count):
+            member(self, i)
+        self.expected_quality = legitimacy.expectation(config.service.service_focus, config.legitimacy)
+        self.initial_legitimacy = float(self.population.legitimacy.mean())
+        self.adoption = self.population.adoption
+        self.legitimacy = self.initial_legitimacy
+        self.cumulative_benefit = 0.0
+
+        for party in self.rollout.open(self):
+            party.open()
+        self._observe()
+        self.datacollector = mesa.DataCollector(model_reporters={"step": "month", **{k: k for k in SERIES}})
+        self.datacollector.collect(self)
+
+    # ----------------------------------------------------------------- set-up helpers
+    def _make_parties(self, seq: np.random.SeedSequence) -> None:
+        groups = [(Department, g) for g in self.config.departments.groups]
+        groups += [(PartnerOrganisation, g) for g in self.config.partners.groups]
+        total = sum(g.count for _, g in groups)
+        seeds = iter(seq.spawn(total))
+        self.parties: list[Party] = []
+        for cls, group in groups:
+            for number in range(1, group.count + 1):
+                rng = np.random.default_rng(next(seeds))
+                self.parties.append(cls(self, len(self.parties), group, rng, number))
+
+    # ----------------------------------------------------------------- queries
+    def integrated_mask(self) -> np.ndarray:
+        return np.array([p.state == "integrated" for p in self.parties])
+
+    def open_parties(self) -> list[Party]:
+        return [p for p in self.parties if p.state in OPEN]
+
+    def record(self, kind: str, party: Party, size: float = 1.0) -> None:
+        """Note an event of this month; digested by trust, resistance and learning."""
+        self._events.append((kind, party, size))
+
+    @property
+    def finished(self) -> bool:
+        return all(p.state in {"integrated", "refused", "withdrawn"} for p in self.parties)
+
+    # ----------------------------------------------------------------- the month
+    def step(self) -> None:
+        self.month = self.steps
+        self._events = []
+        self.moved = False
+        if not self.collapsed:
+            for party in self.rollout.open(self):
+                party.open()
+            self.load = len(self.open_parties()) / len(self.parties)
+            for party in self.parties:
+                if party.state == "negotiating":
+                    party.negotiate()
+            for party in self.parties:
+                if party.state in {"committed", "integrating"}:
+                    party.implement(self.load)
+            self._digest_events()
+            self._check_programme()
+        self._observe()
+        self._citizens_month()
+        self.datacollector.collect(self)
+        self.running = self.month < self.months
+
+    def _digest_events(self) -> None:
+        cfg = self.config
+        n = len(self.parties)
+        own_fail = np.zeros(n)
+        unpaid = np.zeros(n)
+        received = np.zeros(n)
+        kept = np.zeros(n)
+        failed = np.zeros(n)  # per party j: failed this month
+        joined = np.zeros(n)  # integrated this month
+        defected = np.zeros(n)
+        for kind, party, size in self._events:
+            i = party.index
+            if kind == "failure":
+                own_fail[i] += 1.0
+                failed[i] = 1.0
+            elif kind == "unpaid":
+                unpaid[i] = max(unpaid[i], size)
+            elif kind == "paid":
+                received[i] += size
+                kept[i] = 1.0
+            elif kind == "integrated":
+                joined[i] = 1.0
+            elif kind == "defection":
+                defected[i] = 1.0
+        self.total_failures += int(own_fail.sum())
+        self.recent_failures.append(int(own_fail.sum()))
+
+        opened = np.array([p.opened_at is not None for p in self.parties])
+        is_open = np.array([p.state in OPEN for p in self.parties])
+        consult = self.programme.consultation * is_open
+        T = self.pair_trust
+        offdiag = ~np.eye(n, dtype=bool)
+
+        # Trust in the programme: kept promises, milestones, consultation vs failures,
+        # defections and unpaid promises.
+        good = np.minimum(1.0, kept + 0.5 * joined.sum() / max(n, 1) * opened + 0.2 * consult)
+        bad = np.minimum(
+            1.0,
+            own_fail
+            + PEER_WEIGHT * (T * failed).sum(1) * opened / n
+            + unpaid
+            + PEER_WEIGHT * defected.sum() / n * opened,
+        )
+        trust_now = np.array([p.trust for p in self.parties])
+        ceil_now = np.array([p.trust_ceiling for p in self.parties])
+        new_t, new_c = trust.update(trust_now, ceil_now, good, bad, cfg.trust)
+
+        # Pairwise trust T_ij (i in j): j cooperating (integrated), shared consultation vs
+        # j failing or defecting.
+        pair_good = 0.5 * joined[None, :] + 0.2 * np.outer(consult, is_open)
+        pair_bad = defected[None, :] + PEER_WEIGHT * failed[None, :]
+        pair_good = np.broadcast_to(pair_good, (n, n))
+        pair_bad = np.broadcast_to(pair_bad, (n, n))
+        pt, pc = trust.update(T, self.pair_ceiling, pair_good, pair_bad, cfg.trust)
+        self.pair_trust = np.where(offdiag, pt, 1.0)
+        self.pair_ceiling = np.where(offdiag, pc, 1.0)
+
+        integrated = self.integrated_mask().astype(float)
+        weights = self.pair_trust * offdiag
+        bandwagon = (weights @ integrated) / np.maximum(weights.sum(1), 1e-12)
+        seen_fail = own_fail + PEER_WEIGHT * (weights * failed).sum(1)
+        successes = joined.sum()
+        for i, p in enumerate(self.parties):
+            p.trust, p.trust_ceiling = float(new_t[i]), float(new_c[i])
+            if p.state in {"refused", "withdrawn"}:
+                continue
+            p.resistance = resistance.step(
+                p.resistance,
+                p.baseline_resistance,
+                load=self.load if p.state in OPEN else 0.0,
+                failures=float(seen_fail[i]),
+                unpaid=float(unpaid[i]),
+                consultation=float(consult[i]),
+                bandwagon=float(bandwagon[i]),
+                compensation=float(received[i]),
+                surprise=p.pending_surprise,
+                cfg=cfg.resistance,
+            )
+            p.pending_surprise = 0.0
+            if p.agreed_at is not None:
+                p.late_peak = max(p.late_peak, p.resistance)
+            # Learning from this month's outcomes, own weighted 1, peers' PEER_WEIGHT.
+            for outcome, own, peers in (
+                (1.0, joined[i], successes - joined[i]),
+                (0.0, failed[i], failed.sum() - failed[i]),
+            ):
+                weight = min(1.0, own + PEER_WEIGHT * peers)
+                if weight > 0:
+                    p.belief = learning.update_belief(p.belief, outcome, weight, cfg.learning)
+                    p.uncertainty = learning.shrink_uncertainty(p.uncertainty, weight, cfg.learning)
+            if p.state in {"committed", "integrating"} and resistance.withdraws(
+                p.resistance, p.stream.random(), cfg.resistance
+            ):
+                p.withdraw()
+
+        n_integrated = int(self.integrated_mask().sum())
+        self.experience = learning.experience(n_integrated, cfg.learning)
+        open_r = [p.resistance for p in self.open_parties()]
+        self.programme.adjust(float(np.mean(open_r)) if open_r else 0.0, sum(self.recent_failures))
+
+    def _check_programme(self) -> None:
+        cfg = self.config.implementation
+        gone = sum(p.state in {"refused", "withdrawn"} for p in self.parties)
+        if gone / len(self.parties) >= cfg.collapse_share:
+            self.collapsed = True
+            for p in self.parties:
+                if p.state in OPEN or p.state == "waiting":
+                    p.set_state("withdrawn")
+                    p.finished_at = self.month
+        if self.finished or self.moved:
+            self.still_months = 0
+        else:
+            self.still_months += 1
+            if self.still_months >= cfg.stall_months:
+                self.stalled = True
+
+    def _observe(self) -> None:
+        """Programme-side series for this month (cheap: parties are few)."""
+        parties = self.parties
+        n = len(parties)
+        states = [p.state for p in parties]
+        self.integration = states.count("integrated") / n
+        self.negotiating = states.count("negotiating") / n
+        self.committed = sum(s in {"committed", "integrating", "integrated"} for s in states) / n
+        self.withdrawn = sum(s in {"refused", "withdrawn"} for s in states) / n
+        self.mean_trust = float(np.mean([p.trust for p in parties]))
+        off = ~np.eye(n, dtype=bool)
+        self.mean_pair_trust = float(self.pair_trust[off].mean()) if n > 1 else 1.0
+        self.mean_resistance = float(np.mean([p.resistance for p in parties]))
+        dept_r = [p.resistance for p in parties if p.kind == "department"]
+        self.peak_dept_resistance = max(getattr(self, "peak_dept_resistance", 0.0), float(np.mean(dept_r)))
+        self.service_quality = float(self.service.service_level(self))
+        self.linking = float(self.service.linking(self))
+        from .service_models import link_share
+
+        self.links = link_share(self.integrated_mask(), self.pair_trust, self.config.integration.link_trust)
+        self.cumulative_cost = self.ledger.total_cost
+        self.compensation_paid = self.programme.paid
+        self.failures = self.total_failures
+
+    def _citizens_month(self) -> None:
+        cfg = self.config
+        pop = self.population
+        drag = cfg.citizens.privacy_weight * cfg.service.intrusiveness * self.linking
+        pop.step(self.month, self.service_quality, drag, self._adoption_rng)
+        legitimacy.step(
+            pop.legitimacy,
+            pop.legitimacy0,
+            pop.adopted,
+            pop.privacy,
+            service=self.service_quality,
+            visibility=self.service.visibility,
+            expected=self.expected_quality,
+            intrusiveness=cfg.service.intrusiveness,
+            linking=self.linking,
+            cfg=cfg.legitimacy,
+        )
+        self._month_costs_and_benefits(int(pop.adopted.sum()))
+        self.adoption = pop.adoption
+        self.legitimacy = float(pop.legitimacy.mean())
+        self.cumulative_cost = self.ledger.total_cost
+        self.cumulative_benefit = self.ledger.total_benefit
+
+    def _month_costs_and_benefits(self, adopters: int) -> None:
+        cfg = self.config
+        led = self.ledger
+        w = np.asarray(cfg.relation_weights) * 4.0
+        for p in self.open_parties():
+            led.add_cost(
+                "consultation", p.relation, cfg.costs.consultation_cost * self.programme.consultation
+            )
+        channels = [p for p in self.parties if p.state == "integrated" and p.kind == "partner"]
+        total_reach = sum(p.reach for p in channels)
+        for p in channels:
+            fee = self.service.channel_fee(p)
+            if fee > 0 and total_reach > 0:
+                led.add_cost("channel_fees", "businesses", fee * adopters * 1e-6 * p.reach / total_reach)
+        if cfg.service.audience == "citizens":
+            led.add_benefit("citizens", cfg.costs.citizen_saving * adopters * 1e-6 * w[0])
+        else:
+            led.add_benefit("businesses", cfg.costs.business_saving * adopters * 1e-6 * w[1])
+        links = self.links * len(self.parties) * (len(self.parties) - 1) / 2
+        led.add_benefit("governments", cfg.costs.government_saving * links * w[2])
+        staff = sum(p.staff for p in self.parties if p.kind == "department" and p.state == "integrated")
+        led.add_benefit("employees", cfg.costs.staff_saving * staff * w[3])
+
+
+def _signature() -> inspect.Signature:
+    defaults = ScenarioConfig().flat()
+    params = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
+        inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None),
+    ]
+    for dotted in scalar_parameters():
+        params.append(
+            inspect.Parameter(
+                dotted.replace(".", "_", 1), inspect.Parameter.KEYWORD_ONLY, default=defaults[dotted]
+            )
+        )
+    return inspect.Signature(params)
+
+
+EGovModel.__init__.__signature__ = _signature()  # type: ignore[attr-defined]

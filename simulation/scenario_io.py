@@ -1,0 +1,255 @@
+"""Reading scenario files (TOML) into a validated :class:`ScenarioConfig`.
+
+Every problem ends in one :class:`ScenarioError` whose message names the file, the key
+and what is allowed; nothing here writes to disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .config import PartyGroup, ScenarioConfig, scalar_parameters
+
+#: Shipped scenarios live at the top of the repository, next to the package.
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+#: Bytes of memory one citizen costs in a run (agent object, state arrays, network at
+#: degree 8); measured with benchmarks/bench_model.py, rounded up.
+BYTES_PER_CITIZEN = 700
+BYTES_PER_CONTACT = 24
+
+
+class ScenarioError(ValueError):
+    """A scenario (or experiment) file or override is invalid; the message says why."""
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Names (file stems) of the scenarios in ``scenarios/`` and their paths."""
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+
+
+def describe(path: Path) -> str:
+    """First comment line of a scenario file: its one-line description."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        s = line.strip()
+        if s.startswith("#"):
+            text = s.lstrip("#").strip()
+            if text:
+                return text
+        elif s:
+            break
+    return ""
+
+
+def resolve_path(name: str | os.PathLike[str]) -> Path:
+    """A file path as given, or the name of a shipped scenario."""
+    p = Path(name)
+    if p.exists() or p.suffix or os.sep in str(name):
+        return p
+    shipped = shipped_scenarios()
+    if str(name) in shipped:
+        return shipped[str(name)]
+    close = difflib.get_close_matches(str(name), list(shipped), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise ScenarioError(
+        f"{name}: no such file and no shipped scenario of that name{hint} (shipped: {', '.join(shipped)})"
+    )
+
+
+def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
+    """Parse a TOML file with errors that name the file (and line for syntax errors)."""
+    if not path.exists():
+        raise ScenarioError(f"{path}: {what} file not found")
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a directory, expected a {what} file (.toml)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read {what} file ({exc.strerror})") from None
+    if b"\x00" in raw[:8192]:
+        raise ScenarioError(f"{path}: binary file, expected a TOML {what} file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {exc.start}), expected a TOML {what} file"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
+
+
+def deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``update`` laid over ``base``; tables merge, everything else (lists too) replaces."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = ScenarioConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            break
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        elif part == "groups":
+            model = PartyGroup
+        else:
+            break
+    return list(model.model_fields)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in loc]
+    text = ".".join(parts).replace(".[", "[")
+    if len(loc) >= 2:
+        head, rest = text.split(".", 1) if "." in text else (text, "")
+        return f"[{head}] {rest}" if rest else f"[{head}]"
+    return f"[{text}]" if loc else "(top level)"
+
+
+def explain(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a sentence naming the key and what is allowed."""
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    where = _format_loc(loc)
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = [k for k in _allowed_keys(loc[:-1]) if k != "groups" or len(loc) > 1]
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{where}: unknown key{hint} (allowed: {', '.join(allowed)})"
+    if kind == "literal_error":
+        return f"{where}: {given!r} is not allowed; use one of {ctx.get('expected', '')}"
+    bounds = {
+        "greater_than_equal": "≥ {ge}",
+        "greater_than": "> {gt}",
+        "less_than_equal": "≤ {le}",
+        "less_than": "< {lt}",
+    }
+    if kind in bounds:
+        return f"{where}: must be {bounds[kind].format(**ctx)}, got {given!r}"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return f"{where}: expected a whole number, got {given!r}"
+    if kind in {"float_type", "float_parsing"}:
+        return f"{where}: expected a number, got {given!r}"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"{where}: expected true or false, got {given!r}"
+    if kind in {"string_type"}:
+        return f"{where}: expected a string, got {given!r}"
+    if kind in {"model_type", "dict_type"}:
+        return f"{where}: expected a table (section), got {given!r}"
+    if kind == "list_type":
+        return f"{where}: expected a list, got {given!r}"
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{where}: {msg}"
+
+
+def validate(data: Mapping[str, Any], source: str) -> ScenarioConfig:
+    """Defaults overlaid with ``data``, validated; errors name ``source`` and the key."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{source}: expected a table of sections")
+    merged = deep_merge(ScenarioConfig().model_dump(), data)
+    try:
+        config = ScenarioConfig.model_validate(merged)
+    except ValidationError as exc:
+        errors = exc.errors()
+        lines = [f"{source}: {explain(e)}" for e in errors[:5]]
+        if len(errors) > 5:
+            lines.append(f"... and {len(errors) - 5} more")
+        raise ScenarioError("\n".join(lines)) from None
+    check_resources(config, source)
+    return config
+
+
+def parse_set(items: Iterable[str]) -> dict[str, Any]:
+    """``["citizens.count=500", ...]`` as a nested override table (values as TOML)."""
+    known = scalar_parameters()
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ScenarioError(f"--set {item}: expected section.key=value")
+        key, text = (s.strip() for s in item.split("=", 1))
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ScenarioError(f"--set {key}: unknown parameter{hint}")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text  # a bare word such as phased
+        section, name = key.split(".", 1)
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+def load_scenario(
+    source: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    sets: Iterable[str] = (),
+) -> ScenarioConfig:
+    """Load a scenario by path or shipped name (None: built-in defaults), then apply
+    ``overrides`` (nested ``{"section": {"key": value}}``) and ``--set`` strings."""
+    if source is None:
+        data: dict[str, Any] = {}
+        label = "(defaults)"
+    else:
+        path = resolve_path(source)
+        data = read_toml(path)
+        label = str(path)
+    if overrides:
+        data = deep_merge(data, overrides)
+    sets = list(sets)
+    if sets:
+        data = deep_merge(data, parse_set(sets))
+    return validate(data, label)
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or total RAM as a fallback."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def estimated_memory(config: ScenarioConfig) -> int:
+    """Rough peak bytes of one run of ``config``."""
+    n = config.citizens.count
+    contacts = 0 if config.citizens.network == "complete" else n * config.citizens.degree
+    return n * BYTES_PER_CITIZEN + contacts * BYTES_PER_CONTACT
+
+
+def check_resources(config: ScenarioConfig, source: str) -> None:
+    need = estimated_memory(config)
+    have = available_memory()
+    if need > 0.8 * have:
+        raise ScenarioError(
+            f"{source}: [citizens] count: {config.citizens.count:,} citizens need about "
+            f"{need / 2**30:.1f} GiB, but this machine has {have / 2**30:.1f} GiB available; "
+            f"use at most about {int(0.8 * have / (need / config.citizens.count)):,}"
+        )

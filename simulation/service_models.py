@@ -1,0 +1,181 @@
+"""Service-delivery models as strategies (brief §1, §3.7).
+
+A strategy says, per party, which profile (autonomy loss, complexity, duration,
+investment) applies, and how the parties' state turns into service quality/reach, file
+linking, visibility and skill dependence. Add one by subclassing :class:`ServiceModel` and
+decorating it with ``@register("name")``; the model never branches on the name.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .config import ScenarioConfig, ServiceModelParams
+
+if TYPE_CHECKING:
+    from .agents import Party
+    from .model import EGovModel
+
+SERVICE_MODELS: dict[str, type[ServiceModel]] = {}
+
+
+def register(name: str):
+    def deco(cls: type[ServiceModel]) -> type[ServiceModel]:
+        cls.name = name
+        SERVICE_MODELS[name] = cls
+        return cls
+
+    return deco
+
+
+def working_links(integrated: np.ndarray, pair_trust: np.ndarray, threshold: float) -> np.ndarray:
+    """Boolean matrix of working back-office links (upper triangle).
+
+    A link between two parties works when both are integrated and their mutual trust,
+    ``min(T_ij, T_ji)``, is at least ``threshold``.
+    """
+    mutual = np.minimum(pair_trust, pair_trust.T) >= threshold
+    both = np.outer(integrated, integrated)
+    return np.triu(both & mutual, k=1)
+
+
+def link_share(integrated: np.ndarray, pair_trust: np.ndarray, threshold: float) -> float:
+    """Share of required links (every pair of the given parties) that work."""
+    n = integrated.size
+    if n < 2:
+        return float(integrated.all())
+    return float(working_links(integrated, pair_trust, threshold).sum()) / (n * (n - 1) / 2)
+
+
+def reach_share(reach: np.ndarray, integrated: np.ndarray) -> float:
+    """Share of the partners' combined reach whose channel joined."""
+    total = reach.sum()
+    return float(reach[integrated].sum() / total) if total > 0 else 0.0
+
+
+class ServiceModel(ABC):
+    name = "abstract"
+
+    def __init__(self, config: ScenarioConfig):
+        self.config = config
+
+    @abstractmethod
+    def params_for(self, party: Party) -> ServiceModelParams:
+        """The profile that applies to ``party``."""
+
+    @abstractmethod
+    def service_level(self, model: EGovModel) -> float:
+        """Service quality (integration) or reach (fragmentation), 0..1."""
+
+    @abstractmethod
+    def linking(self, model: EGovModel) -> float:
+        """Share of files linked across back offices (privacy exposure), 0..1."""
+
+    @property
+    @abstractmethod
+    def visibility(self) -> float: ...
+
+    @property
+    @abstractmethod
+    def skill_dependence(self) -> float: ...
+
+    def channel_fee(self, party: Party) -> float:
+        """€ per adopter-month paid to ``party`` as a channel."""
+        return self.params_for(party).channel_fee if not party.public else 0.0
+
+
+@register("integration")
+class Integration(ServiceModel):
+    """One virtual counter: quality follows the share of required links that work."""
+
+    def params_for(self, party: Party) -> ServiceModelParams:
+        return self.config.integration
+
+    def service_level(self, model: EGovModel) -> float:
+        p = self.config.integration
+        return p.quality_ceiling * self.linking(model)
+
+    def linking(self, model: EGovModel) -> float:
+        return link_share(model.integrated_mask(), model.pair_trust, self.config.integration.link_trust)
+
+    @property
+    def visibility(self) -> float:
+        return self.config.integration.visibility
+
+    @property
+    def skill_dependence(self) -> float:
+        return self.config.integration.skill_dependence
+
+
+@register("fragmentation")
+class Fragmentation(ServiceModel):
+    """Hired counters: reach follows the partners' channels that joined, and each
+    department's own task system: ``S = ceiling * reach_share * (0.5 + 0.5 dept_share)``."""
+
+    def params_for(self, party: Party) -> ServiceModelParams:
+        return self.config.fragmentation
+
+    def service_level(self, model: EGovModel) -> float:
+        integrated = model.integrated_mask()
+        dept = model.department_mask
+        dept_share = float(integrated[dept].mean()) if dept.any() else 1.0
+        partners = ~dept
+        reach = reach_share(model.reach[partners], integrated[partners]) if partners.any() else dept_share
+        return self.config.fragmentation.quality_ceiling * reach * (0.5 + 0.5 * dept_share)
+
+    def linking(self, model: EGovModel) -> float:
+        return 0.0  # a separate system per task: no files are linked
+
+    @property
+    def visibility(self) -> float:
+        return self.config.fragmentation.visibility
+
+    @property
+    def skill_dependence(self) -> float:
+        return self.config.fragmentation.skill_dependence
+
+
+@register("hybrid")
+class Hybrid(ServiceModel):
+    """Departments integrate behind one counter; partners serve as channels.
+
+    ``S = 0.5 * q_int * dept_link_share + 0.5 * q_frag * reach_share`` and visibility,
+    skill dependence are the means of the two profiles.
+    """
+
+    def params_for(self, party: Party) -> ServiceModelParams:
+        channel = party.kind == "partner" and self.config.hybrid.partner_channels
+        return self.config.fragmentation if channel else self.config.integration
+
+    def _parts(self, model: EGovModel) -> tuple[float, float]:
+        integrated = model.integrated_mask()
+        dept = model.department_mask
+        trust = model.pair_trust[np.ix_(dept, dept)]
+        links = link_share(integrated[dept], trust, self.config.integration.link_trust)
+        partners = ~dept
+        reach = reach_share(model.reach[partners], integrated[partners]) if partners.any() else links
+        return links, reach
+
+    def service_level(self, model: EGovModel) -> float:
+        links, reach = self._parts(model)
+        i, f = self.config.integration, self.config.fragmentation
+        return 0.5 * i.quality_ceiling * links + 0.5 * f.quality_ceiling * reach
+
+    def linking(self, model: EGovModel) -> float:
+        return self._parts(model)[0]
+
+    @property
+    def visibility(self) -> float:
+        return 0.5 * (self.config.integration.visibility + self.config.fragmentation.visibility)
+
+    @property
+    def skill_dependence(self) -> float:
+        i, f = self.config.integration, self.config.fragmentation
+        return 0.5 * (i.skill_dependence + f.skill_dependence)
+
+
+def make_service_model(config: ScenarioConfig) -> ServiceModel:
+    return SERVICE_MODELS[config.service.model](config)

@@ -87,9 +87,9 @@ class Pilot(Rollout):
         waiting = [p for p in self.order(model) if p.state == "waiting"]
         if not self.waves:
             return waiting[: self.config.rollout.pilot_size]
-        if len(self.waves) == 1 and not model.programme.paused:
-            if all(p.state in FINISHED for p in self.waves[0]):
-                return waiting
+        pilot_done = all(p.state in FINISHED for p in self.waves[0])
+        if len(self.waves) == 1 and not model.programme.paused and pilot_done:
+            return waiting
         return []
 
 

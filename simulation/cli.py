@@ -75,15 +75,18 @@ def _progress(label: str):
 
 # ---------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import default_out_dir, run, write_outputs
+    from .runner import Plotter, default_out_dir, run, write_outputs
     from .scenario_io import load_scenario, resolve_path
 
     config = load_scenario(args.scenario, sets=args.set)
     label = Path(str(args.scenario)).stem
     out = Path(args.out) if args.out else default_out_dir(label)
-    result = run(config, seed=args.seed, steps=args.steps)
-    source = str(resolve_path(args.scenario))
-    write_outputs(result, out, source)
+    plotter = Plotter()  # imports matplotlib on the other core while the model runs
+    try:
+        result = run(config, seed=args.seed, steps=args.steps)
+        write_outputs(result, out, str(resolve_path(args.scenario)), plotter)
+    finally:
+        plotter.close()
     rows = [[k, fmt(result.kpis[k])] for k in SUMMARY_KPIS]
     print(
         f"{label}: {config.service.model}, {config.rollout.strategy}, seed {result.seed}, "

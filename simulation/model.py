@@ -115,8 +115,7 @@ class EGovModel(mesa.Model):
         self.population.set_skill_dependence(self.service.skill_dependence)
         self._adoption_rng = np.random.default_rng(streams["adoption"])
         member = Business if businesses else Citizen
-        for i in range(config.citizens.count):
-            member(self, i)
+        member.populate(self, config.citizens.count)
         self.expected_quality = legitimacy.expectation(config.service.service_focus, config.legitimacy)
         self.initial_legitimacy = float(self.population.legitimacy.mean())
         self.adoption = self.population.adoption

@@ -24,9 +24,22 @@ def save(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=110, metadata=meta)
 
 
+def run_title(result: RunResult) -> str:
+    cfg = result.config
+    return (
+        f"{cfg.organisation.name}: {cfg.service.model}, {cfg.rollout.strategy} rollout "
+        f"(seed {result.seed}, {cfg.citizens.count:,} {cfg.service.audience})"
+    )
+
+
 def plot_run(result: RunResult, path: Path) -> None:
     """Adoption with service quality and integration; trust, resistance, legitimacy."""
-    ts = result.timeseries
+    ts = {k: result.timeseries[k].to_numpy() for k in result.timeseries.columns}
+    draw_run(ts, run_title(result), path)
+
+
+def draw_run(ts: Mapping[str, np.ndarray], title: str, path: Path) -> None:
+    """The run figure from time-series columns (``step``, ``adoption``, ...)."""
     fig = Figure(figsize=(9, 6.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     top.plot(ts["step"], ts["adoption"], lw=2.5, label="adoption")
@@ -36,11 +49,7 @@ def plot_run(result: RunResult, path: Path) -> None:
     top.set_ylabel("share")
     top.set_ylim(-0.02, 1.02)
     top.legend(loc="upper left", fontsize=8)
-    cfg = result.config
-    top.set_title(
-        f"{cfg.organisation.name}: {cfg.service.model}, {cfg.rollout.strategy} rollout "
-        f"(seed {result.seed}, {cfg.citizens.count:,} {cfg.service.audience})"
-    )
+    top.set_title(title)
     bottom.plot(ts["step"], ts["mean_trust"], label="trust in programme")
     bottom.plot(ts["step"], ts["mean_resistance"], label="resistance")
     bottom.plot(ts["step"], ts["legitimacy"], label="legitimacy (citizens)")
@@ -78,3 +87,25 @@ def plot_bands(curves: Mapping[str, np.ndarray], path: Path, *, title: str, ylab
     ax.set_title(title)
     ax.legend(loc="upper left")
     save(fig, path)
+
+
+def _worker() -> None:
+    """Plot jobs read from stdin, one JSON line each: ``{"csv", "title", "out"}``.
+
+    Started by ``egov-sim run`` before the model runs, so that importing matplotlib and
+    drawing use the second core instead of lengthening the run. Runs as a plain script
+    (no package import: it must not pay for importing Mesa).
+    """
+    import json
+    import sys
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        data = np.genfromtxt(job["csv"], delimiter=",", names=True, dtype=float, encoding="utf-8")
+        draw_run({k: data[k] for k in data.dtype.names}, job["title"], Path(job["out"]))
+        sys.stdout.write("done\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _worker()

@@ -94,16 +94,50 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def write_outputs(result: RunResult, out_dir: Path, source: str) -> Path:
+class Plotter:
+    """A plotting process started ahead of the run (see ``plotting._worker``)."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        from . import plotting
+
+        self.proc = subprocess.Popen(
+            [sys.executable, plotting.__file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def plot(self, csv: Path, title: str, out: Path) -> None:
+        job = json.dumps({"csv": str(csv), "title": title, "out": str(out)})
+        self.proc.stdin.write(job + "\n")
+        self.proc.stdin.flush()
+        if self.proc.stdout.readline().strip() != "done":
+            err = self.proc.stderr.read()
+            raise RuntimeError(f"plotting process failed: {err.strip().splitlines()[-1:]}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+
+def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
     """Write the five output files; atomically (a half-written folder never appears)."""
-    from .plotting import plot_run
+    from .plotting import plot_run, run_title
 
     with atomic_dir(out_dir) as tmp:
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         write_json(tmp / "kpis.json", result.kpis)
         result.scorecard.to_csv(tmp / "scorecard.csv", index=False)
         write_json(tmp / "manifest.json", manifest(result, source))
-        plot_run(result, tmp / "adoption.png")
+        if plotter is not None:
+            plotter.plot(tmp / "timeseries.csv", run_title(result), tmp / "adoption.png")
+        else:
+            plot_run(result, tmp / "adoption.png")
     return out_dir
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -52,7 +53,11 @@ def describe(path: Path) -> str:
 def resolve_path(name: str | os.PathLike[str]) -> Path:
     """A file path as given, or the name of a shipped scenario."""
     p = Path(name)
-    if p.exists() or p.suffix or os.sep in str(name):
+    try:
+        found = p.exists()
+    except OSError:  # e.g. a folder on the way is not searchable: read_toml says why
+        found = True
+    if found or p.suffix or os.sep in str(name):
         return p
     shipped = shipped_scenarios()
     if str(name) in shipped:
@@ -66,10 +71,16 @@ def resolve_path(name: str | os.PathLike[str]) -> Path:
 
 def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
     """Parse a TOML file with errors that name the file (and line for syntax errors)."""
-    if not path.exists():
-        raise ScenarioError(f"{path}: {what} file not found")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ScenarioError(f"{path}: {what} file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read {what} file ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
         raise ScenarioError(f"{path}: is a directory, expected a {what} file (.toml)")
+    if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
+        raise ScenarioError(f"{path}: not a regular file, expected a {what} file (.toml)")
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -1,0 +1,124 @@
+"""Speed and memory benchmarks of the core model (issue 2 targets). Prints figures.
+
+    python benchmarks/bench_model.py [--quick]
+
+1. 100,000 citizens x 120 months of the full model, construction included (in-process,
+   one core): target < 2 s.
+2. The whole `egov-sim run` process at that size vs a bare numpy/scipy-sparse Bass script
+   (benchmarks/bass_bare.py), both as fresh processes, best of 3: target ratio <= 3.
+3. Vectorised model vs the same citizen rules as a per-agent step() loop
+   (benchmarks/per_agent.py), 10,000 citizens x 120 months: target ratio >= 50.
+4. 1,000,000 citizens x 120 months in a fresh process: target < 20 s and peak RSS < 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+MODEL_RUN = """
+import sys, time, resource
+t = time.perf_counter()
+from simulation import EGovModel
+m = EGovModel(citizens_count=int(sys.argv[1]), run_months=int(sys.argv[2]))
+while m.running:
+    m.step()
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def in_process(n: int, months: int, cls=None) -> float:
+    from simulation import EGovModel
+
+    cls = cls or EGovModel
+    t = time.perf_counter()
+    m = cls(citizens_count=n, run_months=months)
+    while m.running:
+        m.step()
+    return time.perf_counter() - t
+
+
+def wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="skip the 1,000,000-citizen run")
+    args = ap.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+
+    in_process(1000, 12)  # warm caches
+    t1 = min(in_process(100_000, 120) for _ in range(3))
+    print(
+        f"[1] 100,000 citizens x 120 months, construction included: {t1:.2f} s (target < 2 s) "
+        f"{'OK' if t1 < 2 else 'MISSED'}"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = min(
+            wall([sys.executable, "benchmarks/bass_bare.py", "100000", "120", f"{tmp}/bare.csv"])
+            for _ in range(3)
+        )
+        run = min(
+            wall(
+                [
+                    str(BIN / "egov-sim"),
+                    "run",
+                    "municipality_building_housing",
+                    "--set",
+                    "citizens.count=100000",
+                    "--steps",
+                    "120",
+                    "--out",
+                    f"{tmp}/run{i}",
+                ]
+            )
+            for i in range(3)
+        )
+    ratio = run / bare
+    print(
+        f"[2] egov-sim run process {run:.2f} s vs bare numpy Bass script {bare:.2f} s: "
+        f"ratio {ratio:.2f} (target <= 3) {'OK' if ratio <= 3 else 'MISSED'}"
+    )
+
+    from per_agent import PerAgentModel
+
+    vec = min(in_process(10_000, 120) for _ in range(3))
+    loop = in_process(10_000, 120, PerAgentModel)
+    print(
+        f"[3] 10,000 citizens x 120 months: vectorised {vec:.3f} s, per-agent step() loop "
+        f"{loop:.2f} s: {loop / vec:.0f}x faster (target >= 50x) {'OK' if loop / vec >= 50 else 'MISSED'}"
+    )
+
+    if not args.quick:
+        out = subprocess.run(
+            [sys.executable, "-c", MODEL_RUN, "1000000", "120"],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.split()
+        secs, rss_kb = float(out[0]), int(out[1])
+        peak = max(rss_kb * 1024, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+        print(
+            f"[4] 1,000,000 citizens x 120 months: {secs:.1f} s (target < 20 s), peak memory "
+            f"{peak / 2**30:.2f} GiB (target < 1.5 GB = 1.40 GiB) "
+            f"{'OK' if secs < 20 and peak < 1.5e9 else 'MISSED'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -77,7 +77,7 @@ class ServiceModelParams(Section):
 def _integration() -> ServiceModelParams:
     # Back offices redesign around one front office: the "battle of the back offices".
     return ServiceModelParams(
-        autonomy_loss=0.45,
+        autonomy_loss=0.4,
         complexity=1.0,
         duration=18.0,
         investment=0.8,
@@ -291,8 +291,8 @@ class LearningConfig(Section):
 
 class LegitimacyConfig(Section):
     rate: float = _f(0.05, "Monthly weight of experience in trust in government", ge=0, le=1)
-    expectation: float = _f(0.45, "Service quality citizens expect", ge=0, le=1)
-    expectation_boost: float = _f(0.35, "Extra expectation at full service focus", ge=0, le=1)
+    expectation: float = _f(0.4, "Service quality citizens expect", ge=0, le=1)
+    expectation_boost: float = _f(0.3, "Extra expectation at full service focus", ge=0, le=1)
     privacy_erosion: float = _f(0.01, "Monthly loss at full concern, intrusiveness and linking", ge=0, le=1)
     relaxation: float = _f(0.01, "Monthly pull back to the initial level", ge=0, le=1)
 

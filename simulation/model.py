@@ -17,7 +17,7 @@ from .config import ScenarioConfig, scalar_parameters
 from .costs import Ledger
 from .rollout import make_rollout
 from .scenario_io import deep_merge, load_scenario, validate
-from .service_models import make_service_model
+from .service_models import make_service_model, required_links
 
 #: Columns of the time series (one row per month), each a model attribute.
 SERIES = (
@@ -312,7 +312,9 @@ class EGovModel(mesa.Model):
         self.linking = float(self.service.linking(self))
         from .service_models import link_share
 
-        self.links = link_share(self.integrated_mask(), self.pair_trust, self.config.integration.link_trust)
+        self.links = link_share(
+            self.integrated_mask(), self.pair_trust, self.config.integration.link_trust, self.department_mask
+        )
         self.cumulative_cost = self.ledger.total_cost
         self.compensation_paid = self.programme.paid
         self.failures = self.total_failures
@@ -358,7 +360,7 @@ class EGovModel(mesa.Model):
             led.add_benefit("citizens", cfg.costs.citizen_saving * adopters * 1e-6 * w[0])
         else:
             led.add_benefit("businesses", cfg.costs.business_saving * adopters * 1e-6 * w[1])
-        links = self.links * len(self.parties) * (len(self.parties) - 1) / 2
+        links = self.links * float(required_links(self.department_mask).sum())
         led.add_benefit("governments", cfg.costs.government_saving * links * w[2])
         staff = sum(p.staff for p in self.parties if p.kind == "department" and p.state == "integrated")
         led.add_benefit("employees", cfg.costs.staff_saving * staff * w[3])

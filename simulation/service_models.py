@@ -31,23 +31,39 @@ def register(name: str):
     return deco
 
 
-def working_links(integrated: np.ndarray, pair_trust: np.ndarray, threshold: float) -> np.ndarray:
-    """Boolean matrix of working back-office links (upper triangle).
+def required_links(department: np.ndarray) -> np.ndarray:
+    """Boolean upper-triangular matrix of the links the one-counter service needs: every
+    pair of departments and every department-partner pair (partners need not link to
+    each other: they share information with the government, not among themselves)."""
+    need = np.logical_or.outer(department, department)
+    return np.triu(need, k=1)
+
+
+def working_links(
+    integrated: np.ndarray, pair_trust: np.ndarray, threshold: float, department: np.ndarray | None = None
+) -> np.ndarray:
+    """Boolean matrix of working back-office links (upper triangle, required pairs only).
 
     A link between two parties works when both are integrated and their mutual trust,
-    ``min(T_ij, T_ji)``, is at least ``threshold``.
+    ``min(T_ij, T_ji)``, is at least ``threshold``. Without ``department`` every pair counts.
     """
     mutual = np.minimum(pair_trust, pair_trust.T) >= threshold
     both = np.outer(integrated, integrated)
-    return np.triu(both & mutual, k=1)
+    need = required_links(np.ones_like(integrated, bool) if department is None else department)
+    return both & mutual & need
 
 
-def link_share(integrated: np.ndarray, pair_trust: np.ndarray, threshold: float) -> float:
-    """Share of required links (every pair of the given parties) that work."""
+def link_share(
+    integrated: np.ndarray, pair_trust: np.ndarray, threshold: float, department: np.ndarray | None = None
+) -> float:
+    """Share of required links that work (all pairs, or those of :func:`required_links`)."""
     n = integrated.size
     if n < 2:
         return float(integrated.all())
-    return float(working_links(integrated, pair_trust, threshold).sum()) / (n * (n - 1) / 2)
+    need = required_links(np.ones(n, bool) if department is None else department).sum()
+    if need == 0:
+        return 0.0
+    return float(working_links(integrated, pair_trust, threshold, department).sum()) / float(need)
 
 
 def reach_share(reach: np.ndarray, integrated: np.ndarray) -> float:
@@ -89,7 +105,8 @@ class ServiceModel(ABC):
 
 @register("integration")
 class Integration(ServiceModel):
-    """One virtual counter: quality follows the share of required links that work."""
+    """One virtual counter: quality follows the share of required links that work
+    (:func:`required_links`): ``S = quality_ceiling * working / required``."""
 
     def params_for(self, party: Party) -> ServiceModelParams:
         return self.config.integration
@@ -99,7 +116,12 @@ class Integration(ServiceModel):
         return p.quality_ceiling * self.linking(model)
 
     def linking(self, model: EGovModel) -> float:
-        return link_share(model.integrated_mask(), model.pair_trust, self.config.integration.link_trust)
+        return link_share(
+            model.integrated_mask(),
+            model.pair_trust,
+            self.config.integration.link_trust,
+            model.department_mask,
+        )
 
     @property
     def visibility(self) -> float:

@@ -78,12 +78,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import Plotter, default_out_dir, run, write_outputs
     from .scenario_io import load_scenario, resolve_path
 
-    config = load_scenario(args.scenario, sets=args.set)
+    sets = list(args.set)  # --seed and --steps are validated like [run] seed / months
+    sets += [f"run.seed={args.seed}"] if args.seed is not None else []
+    sets += [f"run.months={args.steps}"] if args.steps is not None else []
+    config = load_scenario(args.scenario, sets=sets)
     label = Path(str(args.scenario)).stem
     out = Path(args.out) if args.out else default_out_dir(label)
     plotter = Plotter()  # imports matplotlib on the other core while the model runs
     try:
-        result = run(config, seed=args.seed, steps=args.steps)
+        result = run(config)
         write_outputs(result, out, str(resolve_path(args.scenario)), plotter)
     finally:
         plotter.close()
@@ -242,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         value = getattr(args, attr, None)
         if value is not None and value < 1:
             parser.error(f"--{attr} must be at least 1, got {value}")
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed < 2**63:
+        parser.error(f"--seed must be in [0, 2**63), got {seed}")
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:

@@ -63,6 +63,7 @@ def resolve_path(name: str | os.PathLike[str]) -> Path:
     if str(name) in shipped:
         return shipped[str(name)]
     close = difflib.get_close_matches(str(name), list(shipped), n=1)
+    close = close or [s for s in shipped if s.startswith(str(name)) or str(name) in s][:1]
     hint = f"; did you mean '{close[0]}'?" if close else ""
     raise ScenarioError(
         f"{name}: no such file and no shipped scenario of that name{hint} (shipped: {', '.join(shipped)})"

@@ -188,7 +188,7 @@ class Party(mesa.Agent):
         if self.progress >= 1.0 - 1e-12:
             self.set_state("integrated")
             self.finished_at = model.month
-            model.programme.pay(self, self.promised - self.received)
+            model.programme.pay(self, 0.5 * self.promised)  # the second half of the promise
             model.record("integrated", self)
 
     def withdraw(self) -> None:

@@ -63,7 +63,9 @@ class ServiceConfig(Section):
 class ServiceModelParams(Section):
     autonomy_loss: float = _f(0.5, "Loss of autonomy a party suffers, per unit power", ge=0, le=1)
     complexity: float = _f(1.0, "Implementation complexity multiplier", ge=0.05, le=5)
-    duration: float = _f(18.0, "Months to integrate at readiness 1 and no load", gt=0, le=240)
+    duration: float = _f(
+        18.0, "Months to integrate at readiness 1, no load, full initial detail", gt=0, le=240
+    )
     investment: float = _f(0.5, "Investment per party, M€", ge=0, le=1000)
     quality_ceiling: float = _f(1.0, "Highest service quality/reach reachable", ge=0, le=1)
     skill_dependence: float = _f(
@@ -160,7 +162,12 @@ class DepartmentsConfig(Section):
         min_length=1,
         max_length=50,
     )
-    heterogeneity: float = _f(0.1, "Spread (sd) of party attributes around group means", ge=0, le=0.5)
+    heterogeneity: float = _f(
+        0.1,
+        "Spread (sd) of every party's attributes around its group means (departments and partners)",
+        ge=0,
+        le=0.5,
+    )
 
     @property
     def count(self) -> int:
@@ -262,7 +269,9 @@ class ResistanceConfig(Section):
 
 
 class ImplementationConfig(Section):
-    base_hazard: float = _f(0.01, "Monthly failure probability at complexity 1, no load", ge=0, le=1)
+    base_hazard: float = _f(
+        0.01, "Monthly failure probability at complexity 1, no load, readiness 0.5", ge=0, le=1
+    )
     load_hazard: float = _f(1.5, "Hazard multiplier slope per unit concurrent load", ge=0, le=50)
     load_slowdown: float = _f(0.5, "Progress slowdown per unit concurrent load", ge=0, le=20)
     setback: float = _f(0.1, "Progress lost by a failure", ge=0, le=1)
@@ -272,7 +281,9 @@ class ImplementationConfig(Section):
     load_tail: float = _f(0.5, "Tail index divided by (1 + load_tail x load)", ge=0, le=20)
     overrun_scale: float = _f(0.3, "Overrun per failure as share of investment (Pareto scale)", ge=0, le=10)
     stall_months: int = _f(18, "Months without any progress that count as a stall", ge=1, le=1200)
-    collapse_share: float = _f(0.5, "Share of parties withdrawn that collapses the programme", gt=0, le=1)
+    collapse_share: float = _f(
+        0.5, "Share of parties refused or withdrawn that collapses the programme", gt=0, le=1
+    )
 
 
 class LearningConfig(Section):
@@ -286,7 +297,9 @@ class LearningConfig(Section):
     resistance_alarm: float = _f(0.55, "Mean resistance that makes the programme adjust", ge=0, le=1)
     failure_alarm: int = _f(2, "Failures in the last 6 months that make it adjust", ge=1, le=1000)
     initial_belief: float = _f(0.6, "Business-case belief that benefits materialise", ge=0, le=1)
-    initial_uncertainty: float = _f(0.5, "Uncertainty about benefits at clarity 1", ge=0, le=1)
+    initial_uncertainty: float = _f(
+        0.5, "Uncertainty about benefits, x (1.5 - scope_clarity), capped at 1", ge=0, le=1
+    )
 
 
 class LegitimacyConfig(Section):

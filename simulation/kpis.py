@@ -22,7 +22,7 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "withdrawals": ("parties", "Parties that withdrew after agreeing"),
     "failures": ("count", "Implementation failures and setbacks"),
     "stalled": ("bool", "Nothing moved for [implementation] stall_months while unfinished"),
-    "collapsed": ("bool", "Withdrawn share reached [implementation] collapse_share"),
+    "collapsed": ("bool", "Refused + withdrawn share reached [implementation] collapse_share"),
     "total_cost": ("M€", "Investment + compensation + channel fees + overruns + consultation"),
     "compensation_paid": ("M€", "Compensation paid out of the budget"),
     "unpaid_promises": ("M€", "Compensation promised and due but not paid"),

@@ -110,7 +110,10 @@ class EGovModel(mesa.Model):
 
         businesses = config.service.audience == "businesses"
         self.population = Population(
-            config.citizens, np.random.default_rng(streams["citizens"]), businesses=businesses
+            config.citizens,
+            np.random.default_rng(streams["citizens"]),
+            businesses=businesses,
+            network_rng=np.random.default_rng(streams["network"]),
         )
         self.population.set_skill_dependence(self.service.skill_dependence)
         self._adoption_rng = np.random.default_rng(streams["adoption"])
@@ -124,6 +127,7 @@ class EGovModel(mesa.Model):
 
         for party in self.rollout.open(self):
             party.open()
+        self.load = len(self.open_parties()) / len(self.parties)
         self._observe()
         self.datacollector = mesa.DataCollector(model_reporters={"step": "month", **{k: k for k in SERIES}})
         self.datacollector.collect(self)
@@ -158,7 +162,6 @@ class EGovModel(mesa.Model):
     # ----------------------------------------------------------------- the month
     def step(self) -> None:
         self.month = self.steps
-        self._events = []
         self.moved = False
         if not self.collapsed:
             for party in self.rollout.open(self):
@@ -187,7 +190,9 @@ class EGovModel(mesa.Model):
         failed = np.zeros(n)  # per party j: failed this month
         joined = np.zeros(n)  # integrated this month
         defected = np.zeros(n)
-        for kind, party, size in self._events:
+        # Events recorded during the digest (withdrawals) count next month.
+        events, self._events = self._events, []
+        for kind, party, size in events:
             i = party.index
             if kind == "failure":
                 own_fail[i] += 1.0
@@ -310,11 +315,8 @@ class EGovModel(mesa.Model):
         self.peak_dept_resistance = max(getattr(self, "peak_dept_resistance", 0.0), float(np.mean(dept_r)))
         self.service_quality = float(self.service.service_level(self))
         self.linking = float(self.service.linking(self))
-        from .service_models import link_share
-
-        self.links = link_share(
-            self.integrated_mask(), self.pair_trust, self.config.integration.link_trust, self.department_mask
-        )
+        # Back-office links in the service model's sense (none under fragmentation).
+        self.links = self.linking
         self.cumulative_cost = self.ledger.total_cost
         self.compensation_paid = self.programme.paid
         self.failures = self.total_failures

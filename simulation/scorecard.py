@@ -85,8 +85,12 @@ def compute(model: EGovModel) -> dict[str, dict[str, float]]:
     idx = np.nonzero(mask)[0]
     from .service_models import link_share
 
-    public_links = link_share(
-        model.integrated_mask()[idx], model.pair_trust[np.ix_(idx, idx)], cfg.integration.link_trust
+    public_links = (
+        link_share(
+            model.integrated_mask()[idx], model.pair_trust[np.ix_(idx, idx)], cfg.integration.link_trust
+        )
+        if model.service.links_files
+        else 0.0
     )
     started = [p for p in depts if p.agreed_at is not None]
     ledger = model.ledger

@@ -74,6 +74,7 @@ def reach_share(reach: np.ndarray, integrated: np.ndarray) -> float:
 
 class ServiceModel(ABC):
     name = "abstract"
+    links_files = True  # whether back offices share information domains (links)
 
     def __init__(self, config: ScenarioConfig):
         self.config = config
@@ -148,6 +149,8 @@ class Fragmentation(ServiceModel):
         reach = reach_share(model.reach[partners], integrated[partners]) if partners.any() else dept_share
         return self.config.fragmentation.quality_ceiling * reach * (0.5 + 0.5 * dept_share)
 
+    links_files = False
+
     def linking(self, model: EGovModel) -> float:
         return 0.0  # a separate system per task: no files are linked
 
@@ -175,6 +178,10 @@ class Hybrid(ServiceModel):
     def _parts(self, model: EGovModel) -> tuple[float, float]:
         integrated = model.integrated_mask()
         dept = model.department_mask
+        if not self.config.hybrid.partner_channels:
+            # Partners link their back offices too: both halves are the integration share.
+            links = link_share(integrated, model.pair_trust, self.config.integration.link_trust, dept)
+            return links, links
         trust = model.pair_trust[np.ix_(dept, dept)]
         links = link_share(integrated[dept], trust, self.config.integration.link_trust)
         partners = ~dept

@@ -79,7 +79,7 @@ class ServiceModelParams(Section):
 def _integration() -> ServiceModelParams:
     # Back offices redesign around one front office: the "battle of the back offices".
     return ServiceModelParams(
-        autonomy_loss=0.4,
+        autonomy_loss=0.35,
         complexity=1.0,
         duration=18.0,
         investment=0.8,
@@ -234,7 +234,7 @@ class NegotiationConfig(Section):
     detail_issues: float = _f(6.0, "Extra issues at full initial detail", ge=0, le=100)
     settle_rate: float = _f(0.45, "Probability an issue is settled per month at full trust", gt=0, le=1)
     consultation_slowdown: float = _f(0.5, "Settle rate lost at full consultation", ge=0, le=0.95)
-    benefit_weight: float = _f(3.0, "Utility of the full recognised, trusted benefit", ge=0, le=10)
+    benefit_weight: float = _f(3.5, "Utility of the full recognised, trusted benefit", ge=0, le=10)
     decisiveness: float = _f(6.0, "Slope of the logistic agreement probability", gt=0, le=100)
     cost_weight: float = _f(0.5, "Utility lost per unit of complexity at readiness 0", ge=0, le=5)
     resistance_weight: float = _f(0.6, "Utility lost at resistance 1", ge=0, le=5)
@@ -306,7 +306,7 @@ class LegitimacyConfig(Section):
     rate: float = _f(0.05, "Monthly weight of experience in trust in government", ge=0, le=1)
     expectation: float = _f(0.4, "Service quality citizens expect", ge=0, le=1)
     expectation_boost: float = _f(0.3, "Extra expectation at full service focus", ge=0, le=1)
-    privacy_erosion: float = _f(0.01, "Monthly loss at full concern, intrusiveness and linking", ge=0, le=1)
+    privacy_erosion: float = _f(0.004, "Monthly loss at full concern, intrusiveness and linking", ge=0, le=1)
     relaxation: float = _f(0.01, "Monthly pull back to the initial level", ge=0, le=1)
 
 

@@ -1,0 +1,514 @@
+"""Executing an experiment: batches of runs on a process pool or Dask, streamed to Parquet
+parts, resumable, consolidated into byte-reproducible ``kpis.parquet`` and
+``timeseries.parquet``.
+
+Layout of an output folder ``DIR``::
+
+    experiment.json        the resolved experiment and its fingerprint (written first)
+    parts/part-A-B.*.parquet  finished runs A..B (kpis part = commit marker), while running
+    kpis.parquet           one row per run, sorted by run index
+    timeseries.parquet     long format: run, variable, step, value (sorted in that order)
+    manifest.json          experiment, columns, failures, versions, execution details
+
+Test hook: if the environment variable ``EGOV_SIM_FAIL_RUNS`` holds comma-separated run
+indices, the sweep worker raises an error in those runs before running the model. It
+exists only so tests can check failure recording; nothing in an experiment file reaches it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..config import RELATIONS
+from ..kpis import KPI_INFO
+from ..scenario_io import ScenarioError, validate
+from ..scorecard import PERSPECTIVES
+from .design import Design, make_design, run_count, run_info
+from .spec import Experiment, apply_values
+
+FAIL_ENV = "EGOV_SIM_FAIL_RUNS"
+
+#: Fixed Parquet settings so equal tables give equal bytes.
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "data_page_size": 1 << 20,
+}
+KPI_ROW_GROUP = 50_000
+TS_ROW_GROUP = 500_000
+
+_ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
+
+
+def scorecard_columns() -> list[str]:
+    return [f"sc.{p}.{r}" for p in PERSPECTIVES for r in RELATIONS]
+
+
+def kpi_schema(exp: Experiment) -> pa.Schema:
+    """Columns of kpis.parquet: ids, factor values, KPIs, scorecard cells, error."""
+    fields = [
+        pa.field("run", pa.int64(), nullable=False),
+        pa.field("point", pa.int64(), nullable=False),
+        pa.field("replication", pa.int64(), nullable=False),
+        pa.field("seed", pa.int64(), nullable=False),
+    ]
+    fields += [pa.field(f.name, _ARROW[f.dtype]) for f in exp.factors]
+    fields += [pa.field(k, pa.bool_() if KPI_INFO[k][0] == "bool" else pa.float64()) for k in exp.kpis]
+    if exp.scorecard:
+        fields += [pa.field(c, pa.float64()) for c in scorecard_columns()]
+    fields.append(pa.field("error", pa.string()))
+    return pa.schema(fields)
+
+
+TS_SCHEMA = pa.schema(
+    [
+        pa.field("run", pa.int64(), nullable=False),
+        pa.field("variable", pa.string(), nullable=False),
+        pa.field("step", pa.int64(), nullable=False),
+        pa.field("value", pa.float64()),
+    ]
+)
+
+
+# ---------------------------------------------------------------------- worker side
+_CACHE: dict[str, tuple[dict[str, Any], Design]] = {}
+
+
+def _prepared(exp: Experiment) -> tuple[dict[str, Any], Design]:
+    """Base parameters and design, computed once per worker process and experiment."""
+    key = json.dumps(exp.to_json(), sort_keys=True, default=str)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = (exp.base_config().model_dump(), make_design(exp))
+    return _CACHE[key]
+
+
+_PARENT: int | None = None
+
+
+def _init_worker(parent: int) -> None:
+    """Pool initializer: remember the sweep's pid so an orphaned worker can stop."""
+    global _PARENT
+    _PARENT = parent
+
+
+def _orphaned() -> bool:
+    # After kill -9 of the sweep, pool workers are re-parented; they stop instead of
+    # finishing work nobody will write.
+    return _PARENT is not None and os.getppid() != _PARENT
+
+
+def _failing_runs() -> set[int]:
+    text = os.environ.get(FAIL_ENV, "")
+    return {int(t) for t in text.split(",") if t.strip()}
+
+
+def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
+    """Run ``runs`` (run indices) of ``exp``; a run that raises becomes a row with its error."""
+    from ..runner import run
+
+    base, design = _prepared(exp)
+    schema = kpi_schema(exp)
+    rows: dict[str, list[Any]] = {name: [] for name in schema.names}
+    ts: dict[str, list[Any]] = {name: [] for name in TS_SCHEMA.names}
+    fail = _failing_runs()
+    for i in runs:
+        if _orphaned():
+            os._exit(3)
+        point, rep, seed = run_info(exp, i)
+        values = design.values[point]
+        row: dict[str, Any] = {"run": i, "point": point, "replication": rep, "seed": seed, **values}
+        try:
+            if i in fail:
+                raise RuntimeError(f"injected failure of run {i} ({FAIL_ENV} test hook)")
+            config = validate(apply_values(base, values), f"design point {point}")
+            result = run(config, seed=seed, steps=exp.months)
+        except Exception as exc:  # noqa: BLE001 - any model error is recorded, the sweep goes on
+            row["error"] = f"{type(exc).__name__}: {exc}"
+        else:
+            row.update({k: result.kpis.get(k) for k in exp.kpis})
+            if exp.scorecard:
+                sc = result.scorecard.set_index("perspective")
+                for p in PERSPECTIVES:
+                    for r in RELATIONS:
+                        row[f"sc.{p}.{r}"] = float(sc.at[p, r])
+            frame = result.timeseries
+            steps = frame["step"].to_numpy()
+            keep = (steps % exp.every == 0) | (steps == steps[-1])
+            for var in exp.series:
+                vals = frame[var].to_numpy(dtype=float)[keep]
+                ts["run"].extend([i] * len(vals))
+                ts["variable"].extend([var] * len(vals))
+                ts["step"].extend(steps[keep].tolist())
+                ts["value"].extend(vals.tolist())
+        for name in schema.names:
+            rows[name].append(row.get(name))
+    for k in exp.kpis:  # KPIs are stored as float64 except booleans; None stays null
+        if KPI_INFO[k][0] != "bool":
+            rows[k] = [None if v is None else float(v) for v in rows[k]]
+    return pa.Table.from_pydict(rows, schema=schema), pa.Table.from_pydict(ts, schema=TS_SCHEMA)
+
+
+# ---------------------------------------------------------------------- parts on disk
+def _write_parquet(table: pa.Table, path: Path, row_group: int) -> None:
+    """Write atomically (temp file, then rename) so a kill never leaves a torn file."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table.combine_chunks(), tmp, row_group_size=row_group, **PARQUET_OPTIONS)
+    os.replace(tmp, path)
+
+
+def _part_name(runs: list[int]) -> str:
+    return f"part-{runs[0]:09d}-{runs[-1]:09d}"
+
+
+def write_part(parts: Path, runs: list[int], kpis: pa.Table, ts: pa.Table) -> None:
+    name = _part_name(runs)
+    _write_parquet(ts, parts / f"{name}.ts.parquet", TS_ROW_GROUP)
+    # The kpis part is written last: it marks the part complete.
+    _write_parquet(kpis, parts / f"{name}.kpis.parquet", KPI_ROW_GROUP)
+
+
+def scan_parts(parts: Path) -> tuple[list[tuple[int, int, Path]], set[int]]:
+    """Complete parts as (first run, last run, stem path) and the set of finished runs;
+    deletes leftovers of interrupted writes."""
+    if not parts.exists():
+        return [], set()
+    for p in parts.glob("*.tmp"):
+        p.unlink()
+    done: set[int] = set()
+    found = []
+    for kp in sorted(parts.glob("part-*.kpis.parquet")):
+        stem = kp.name.removesuffix(".kpis.parquet")
+        runs = pq.read_table(kp, columns=["run"]).column("run").to_pylist()
+        done.update(runs)
+        found.append((runs[0], runs[-1], parts / stem))
+    for tp in parts.glob("part-*.ts.parquet"):
+        if not (parts / tp.name.replace(".ts.parquet", ".kpis.parquet")).exists():
+            tp.unlink()
+    return sorted(found), done
+
+
+def batches(todo: list[int], size: int) -> Iterator[list[int]]:
+    """Consecutive runs in chunks of at most ``size``, split at gaps so every part holds
+    a contiguous range of run indices."""
+    chunk: list[int] = []
+    for i in todo:
+        if chunk and (len(chunk) >= size or i != chunk[-1] + 1):
+            yield chunk
+            chunk = []
+        chunk.append(i)
+    if chunk:
+        yield chunk
+
+
+class _FixedGroups:
+    """Parquet writer whose row groups depend only on the rows, not on how they arrive."""
+
+    def __init__(self, path: Path, schema: pa.Schema, row_group: int) -> None:
+        self.tmp = path.with_name(path.name + ".tmp")
+        self.path = path
+        self.row_group = row_group
+        self.writer = pq.ParquetWriter(self.tmp, schema, **PARQUET_OPTIONS)
+        self.buffer: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.buffer.append(table)
+        self.rows += table.num_rows
+        while self.rows >= self.row_group:
+            whole = pa.concat_tables(self.buffer).combine_chunks()
+            self.writer.write_table(whole.slice(0, self.row_group), row_group_size=self.row_group)
+            rest = whole.slice(self.row_group)
+            self.buffer, self.rows = [rest], rest.num_rows
+
+    def close(self) -> None:
+        if self.rows:
+            whole = pa.concat_tables(self.buffer).combine_chunks()
+            self.writer.write_table(whole, row_group_size=self.row_group)
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+
+
+def consolidate(exp: Experiment, out: Path, n_runs: int) -> None:
+    """Stream the parts, in run order, into kpis.parquet and timeseries.parquet."""
+    parts, done = scan_parts(out / "parts")
+    if len(done) != n_runs or min(done, default=0) != 0 or max(done, default=-1) != n_runs - 1:
+        raise ScenarioError(f"{out}: {n_runs - len(done)} runs missing; finish the sweep with --resume")
+    kpis = _FixedGroups(out / "kpis.parquet", kpi_schema(exp), KPI_ROW_GROUP)
+    ts = _FixedGroups(out / "timeseries.parquet", TS_SCHEMA, TS_ROW_GROUP)
+    expected = 0
+    for first, last, stem in parts:
+        if first != expected:  # pragma: no cover - parts never overlap
+            raise ScenarioError(f"{out}/parts: overlapping or missing runs at {expected}")
+        kpis.add(pq.read_table(f"{stem}.kpis.parquet", schema=kpi_schema(exp)))
+        ts.add(pq.read_table(f"{stem}.ts.parquet", schema=TS_SCHEMA))
+        expected = last + 1
+    kpis.close()
+    ts.close()
+
+
+# ---------------------------------------------------------------------- execution
+@dataclass
+class SweepOutcome:
+    out: Path
+    runs: int
+    ran: int
+    failures: int
+    elapsed: float
+
+
+def _executor_local(workers: int) -> tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]]:
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(os.getpid(),)
+    )
+
+    def submit(exp: Experiment, runs: list[int]) -> Any:
+        return pool.submit(run_batch, exp, runs)
+
+    def done_any(futures: set[Any]) -> set[Any]:
+        finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+        return finished
+
+    return submit, lambda: pool.shutdown(cancel_futures=True), done_any
+
+
+def _executor_dask(
+    address: str, workers: int
+) -> tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]]:
+    from distributed import Client, LocalCluster
+    from distributed import wait as dwait
+
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as exc:
+            raise ScenarioError(f"--cluster {address}: cannot connect to a Dask scheduler ({exc})") from None
+
+    def submit(exp: Experiment, runs: list[int]) -> Any:
+        return client.submit(run_batch, exp, runs, pure=False)
+
+    def done_any(futures: set[Any]) -> set[Any]:
+        return set(dwait(list(futures), return_when="FIRST_COMPLETED").done)
+
+    def close() -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    return submit, close, done_any
+
+
+def _progress(total: int, initial: int, label: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=label,
+        unit="run",
+        file=sys.stderr,
+        mininterval=0.5,
+        dynamic_ncols=True,
+        disable=os.environ.get("EGOV_SIM_NO_PROGRESS") == "1",
+    )
+
+
+def prepare_out(exp: Experiment, out: Path, resume: bool) -> None:
+    """Create ``out`` (or check it belongs to this experiment when resuming)."""
+    marker = out / "experiment.json"
+    if marker.exists():
+        if not resume:
+            raise ScenarioError(
+                f"{out}: already holds a sweep; add --resume to finish it or choose another --out"
+            )
+        try:
+            old = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ScenarioError(f"{out}/experiment.json: unreadable; start in a new --out") from None
+        if old.get("fingerprint") != exp.fingerprint():
+            raise ScenarioError(
+                f"{out}: was started with a different experiment (or a changed base scenario); "
+                f"use another --out"
+            )
+        return
+    if out.exists() and any(out.iterdir()):
+        raise ScenarioError(f"{out}: exists and is not a sweep folder; choose another --out")
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    tmp = marker.with_name("experiment.json.tmp")
+    tmp.write_text(
+        json.dumps({"fingerprint": exp.fingerprint(), "experiment": exp.to_json()}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    os.replace(tmp, marker)
+
+
+def default_batch(remaining: int, workers: int) -> int:
+    """About 4 tasks per worker, at most 25 runs per task (kill -9 loses ≤ one task each)."""
+    return max(1, min(25, math.ceil(remaining / (4 * max(workers, 1)))))
+
+
+def sweep(
+    exp: Experiment,
+    out: Path,
+    *,
+    workers: int = 1,
+    cluster: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> SweepOutcome:
+    """Run every run of ``exp`` not yet in ``out``, then consolidate. Parts stream to disk
+    as tasks finish; the parent keeps only counters (memory flat in the number of runs)."""
+    start = time.perf_counter()
+    out = Path(out)
+    design = make_design(exp)
+    n_runs = run_count(exp, design)
+    prepare_out(exp, out, resume)
+    if (out / "manifest.json").exists() and (out / "kpis.parquet").exists():
+        failures = _count_failures(out)
+        return SweepOutcome(out, n_runs, 0, failures, time.perf_counter() - start)
+    _, done = scan_parts(out / "parts")
+    todo = [i for i in range(n_runs) if i not in done]
+    n_workers = workers if cluster is None else max(workers, 1)
+    size = exp.batch or default_batch(len(todo), n_workers)
+    bar = _progress(n_runs, len(done), exp.name) if progress else None
+    failures = 0
+    ran = 0
+
+    def record(runs: list[int], kpis: pa.Table, ts: pa.Table) -> None:
+        nonlocal failures, ran
+        write_part(out / "parts", runs, kpis, ts)
+        failures += kpis.num_rows - kpis.column("error").null_count
+        ran += len(runs)
+        if bar is not None:
+            bar.update(len(runs))
+            bar.set_postfix(failures=failures, refresh=False)
+
+    chunks = batches(todo, size)
+    try:
+        if cluster is None and workers <= 1:
+            for runs in chunks:
+                record(runs, *run_batch(exp, runs))
+        else:
+            if cluster is None:
+                submit, close, done_any = _executor_local(workers)
+            else:
+                submit, close, done_any = _executor_dask(cluster, n_workers)
+            try:
+                # Bounded in-flight tasks: results are written and dropped as they arrive.
+                inflight: dict[Any, list[int]] = {}
+                for runs in chunks:
+                    inflight[submit(exp, runs)] = runs
+                    if len(inflight) >= 2 * n_workers:
+                        for fut in done_any(set(inflight)):
+                            record(inflight.pop(fut), *fut.result())
+                while inflight:
+                    for fut in done_any(set(inflight)):
+                        record(inflight.pop(fut), *fut.result())
+            finally:
+                close()
+    finally:
+        if bar is not None:
+            bar.close()
+    consolidate(exp, out, n_runs)
+    failures_total = _count_failures(out)
+    elapsed = time.perf_counter() - start
+    write_manifest(exp, out, design, n_runs, failures_total, workers, cluster, size, elapsed, resume)
+    for p in (out / "parts").glob("part-*"):
+        p.unlink()
+    (out / "parts").rmdir()
+    return SweepOutcome(out, n_runs, ran, failures_total, elapsed)
+
+
+def _count_failures(out: Path) -> int:
+    col = pq.read_table(out / "kpis.parquet", columns=["error"]).column("error")
+    return len(col) - col.null_count
+
+
+def failure_summary(out: Path, limit: int = 10) -> list[str]:
+    """Lines describing failed runs (index, point, replication, seed, factors, error)."""
+    table = pq.read_table(out / "kpis.parquet")
+    err = table.column("error")
+    mask = np.asarray(err.is_valid())
+    idx = np.nonzero(mask)[0][:limit]
+    if not idx.size:
+        return []
+    sub = table.take(pa.array(idx))
+    meta = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    factor_names = [f["name"] for f in meta["experiment"]["factors"]]
+    lines = []
+    for row in sub.to_pylist():
+        params = ", ".join(f"{n}={row[n]!r}" for n in factor_names)
+        lines.append(
+            f"run {row['run']} (point {row['point']}, replication {row['replication']}, "
+            f"seed {row['seed']}{', ' + params if params else ''}): {row['error']}"
+        )
+    return lines
+
+
+def write_manifest(
+    exp: Experiment,
+    out: Path,
+    design: Design,
+    n_runs: int,
+    failures: int,
+    workers: int,
+    cluster: str | None,
+    batch: int,
+    elapsed: float,
+    resumed: bool,
+) -> None:
+    from ..runner import versions
+
+    schema = kpi_schema(exp)
+    data = {
+        "experiment": exp.to_json(),
+        "fingerprint": exp.fingerprint(),
+        "design_points": design.points,
+        "runs": n_runs,
+        "failures": failures,
+        "seeds": "derive_seed(seed, replication): shared by all design points (common random numbers)",
+        "files": {
+            "kpis.parquet": "one row per run, sorted by run; error is null for runs that finished",
+            "timeseries.parquet": "long format (run, variable, step, value), sorted in that order",
+        },
+        "kpi_columns": {f.name: str(f.type) for f in schema},
+        "kpi_units": {k: KPI_INFO[k][0] for k in exp.kpis},
+        "versions": versions(),
+        "execution": {  # the only part that differs between equivalent sweeps
+            "workers": workers,
+            "cluster": cluster,
+            "batch": batch,
+            "elapsed_s": round(elapsed, 2),
+            "resumed": resumed,
+        },
+    }
+    tmp = out / "manifest.json.tmp"
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, out / "manifest.json")

@@ -1,0 +1,372 @@
+"""Experiment layer: files, designs, sweeps (workers, resume, failures) and analysis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from simulation.cli import main
+from simulation.experiments.design import make_design, run_info
+from simulation.experiments.spec import (
+    apply_values,
+    load_experiment,
+    shipped_experiments,
+)
+from simulation.experiments.sweep import FAIL_ENV, sweep
+from simulation.scenario_io import ScenarioError
+from simulation.seeds import derive_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = """\
+# Tiny test experiment.
+[experiment]
+base = "municipality_building_housing"
+design = "factorial"
+replications = 3
+months = {months}
+seed = 7
+batch = 2
+
+[fixed]
+citizens.count = 300
+
+[factors]
+service.model = ["integration", "fragmentation"]
+rollout.strategy = ["big_bang", "phased"]
+
+[outputs]
+timeseries = ["adoption", "integration"]
+every = 2
+"""
+
+
+def write_tiny(folder: Path, months: int = 24, text: str = TINY) -> Path:
+    path = folder / "tiny.toml"
+    path.write_text(text.format(months=months), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_w1(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tiny")
+    path = write_tiny(folder)
+    out = folder / "w1"
+    res = sweep(load_experiment(path), out, workers=1, progress=False)
+    assert res.failures == 0 and res.runs == 12
+    return path, out
+
+
+# ---------------------------------------------------------------------- files
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\nreplicatons = 3\n",
+            ["[experiment] replicatons", "replications"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\nreplications = 'many'\n",
+            ["replications", "whole number"],
+        ),
+        ("[experiment]\nbase = 'municipality_building_housing'\nreplications = 0\n", ["replications", "≥ 1"]),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\ndesign = 'grid'\n",
+            ["design", "'grid'", "factorial"],
+        ),
+        ("[experiment]\nbase = 'no_such_scenario'\n", ["[experiment] base", "no_such_scenario"]),
+        ("[experiment]\nreplications = 2\n", ["base", "missing"]),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[factors]\ntrust.intial = [0.1, 0.2]\n",
+            ["[factors] trust.intial", "did you mean 'trust.initial'"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[factors]\ntrust.initial = [0.1, 1.5]\n",
+            ["[factors] trust.initial = 1.5", "≤ 1"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[factors]\nservice.model = ['integration', 'silo']\n",
+            ["service.model = 'silo'", "integration"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[factors]\ntrust.initial = {min = 0.1, max = 0.9}\n",
+            ["trust.initial", "range needs design lhs, sobol or morris"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\ndesign = 'sobol'\nsamples = 8\n"
+            "[factors]\ntrust.initial = {min = 0.9, max = 0.1}\ntrust.loss_rate = {min = 0.1, max = 0.5}\n",
+            ["trust.initial", "min must be below max"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\ndesign = 'lhs'\n[factors]\n"
+            "trust.initial = {min = 0.1, max = 0.9}\n",
+            ["samples", "required for design lhs"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[outputs]\nkpis = ['final_adopton']\n",
+            ["[outputs] kpis", "final_adopton", "did you mean 'final_adoption'"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[outputs]\ntimeseries = ['adopton']\n",
+            ["[outputs] timeseries", "did you mean 'adoption'"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[fixed]\ncitizens.count = 5\n",
+            ["[fixed] citizens.count = 5", "≥ 10"],
+        ),
+        (
+            "[experiment]\nbase = 'municipality_building_housing'\n[factors]\nrun.seed = [1, 2]\n",
+            ["run.seed", "not a factor"],
+        ),
+        ("[experiment\nbase = 'x'\n", ["TOML syntax error", "line 1"]),
+    ],
+)
+def test_invalid_experiment_files_are_rejected_clearly(tmp_path: Path, body: str, needles: list[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    for needle in needles:
+        assert needle in msg, msg
+
+
+def test_cli_rejects_bad_file_with_exit_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\x00\x01binary")
+    out = tmp_path / "out"
+    assert main(["sweep", str(bad), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "binary" in err and "Traceback" not in err
+    assert not out.exists()
+    assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_shipped_experiments_load_full_and_quick() -> None:
+    shipped = shipped_experiments()
+    assert len(shipped) >= 6
+    for name, path in shipped.items():
+        assert path.read_text(encoding="utf-8").startswith("# "), f"{name}: needs a comment header"
+        full, quick = load_experiment(name), load_experiment(name, quick=True)
+        n_full = make_design(full).points * full.replications
+        n_quick = make_design(quick).points * quick.replications
+        assert n_quick < n_full, name
+        assert n_quick <= 200, name
+    two = load_experiment("service_model_x_rollout")
+    assert make_design(two).points == 4 and two.replications >= 30
+
+
+# ---------------------------------------------------------------------- designs
+def test_factorial_design_and_common_random_numbers(tiny_w1: tuple[Path, Path]) -> None:
+    path, out = tiny_w1
+    exp = load_experiment(path)
+    design = make_design(exp)
+    assert design.points == 4
+    assert {tuple(v.values()) for v in design.values} == {
+        (m, r) for m in ("integration", "fragmentation") for r in ("big_bang", "phased")
+    }
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert kpis["run"].tolist() == list(range(12))
+    # Same replication -> same seed at every design point; different replications differ.
+    per_rep = kpis.groupby("replication")["seed"].nunique()
+    assert (per_rep == 1).all()
+    assert kpis.groupby("replication")["seed"].first().nunique() == 3
+    assert kpis.loc[5, "seed"] == derive_seed(7, run_info(exp, 5)[1])
+
+
+def test_lhs_design_is_stratified_and_seeded(tmp_path: Path) -> None:
+    path = tmp_path / "lhs.toml"
+    path.write_text(
+        "[experiment]\nbase = 'municipality_building_housing'\ndesign = 'lhs'\nsamples = 10\nseed = 3\n"
+        "[factors]\ntrust.initial = {min = 0.0, max = 1.0}\nnegotiation.package_breadth = {min = 1, max = 4}\n"
+        "service.model = ['integration', 'fragmentation']\n",
+        encoding="utf-8",
+    )
+    a, b = make_design(load_experiment(path)), make_design(load_experiment(path))
+    assert np.array_equal(a.x, b.x)
+    strata = np.floor(a.x[:, 0] * 10).astype(int)  # one point per tenth of the range
+    assert sorted(strata) == list(range(10))
+    assert {v["negotiation.package_breadth"] for v in a.values} <= {1, 2, 3, 4}
+    assert all(isinstance(v["negotiation.package_breadth"], int) for v in a.values)
+    assert {v["service.model"] for v in a.values} == {"integration", "fragmentation"}
+
+
+def test_group_parameters_set_every_group() -> None:
+    base = {
+        "departments": {"groups": [{"resistance": 0.1}, {"resistance": 0.2}]},
+        "partners": {"groups": [{}]},
+    }
+    out = apply_values(base, {"parties.groups.resistance": 0.5, "trust.initial": 0.3})
+    assert [g["resistance"] for g in out["departments"]["groups"]] == [0.5, 0.5]
+    assert out["partners"]["groups"][0]["resistance"] == 0.5
+    assert out["trust"]["initial"] == 0.3
+    assert base["departments"]["groups"][0]["resistance"] == 0.1  # input untouched
+
+
+# ---------------------------------------------------------------------- sweeps
+def test_one_and_two_workers_give_identical_bytes(tiny_w1: tuple[Path, Path], tmp_path: Path) -> None:
+    path, out1 = tiny_w1
+    out2 = tmp_path / "w2"
+    res = sweep(load_experiment(path), out2, workers=2, progress=False)
+    assert res.failures == 0
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (out1 / name).read_bytes() == (out2 / name).read_bytes(), name
+    ts = pd.read_parquet(out1 / "timeseries.parquet")
+    assert list(ts.columns) == ["run", "variable", "step", "value"]
+    assert set(ts["variable"]) == {"adoption", "integration"}
+    assert sorted(ts["step"].unique()) == list(range(0, 25, 2))
+    assert not (out1 / "parts").exists()
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_identical_bytes(tiny_w1: tuple[Path, Path], tmp_path: Path) -> None:
+    path, out1 = tiny_w1
+    out = tmp_path / "dask"
+    res = sweep(load_experiment(path), out, workers=2, cluster="local", progress=False)
+    assert res.failures == 0
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    return [sys.executable, "-m", "simulation.cli", *args]
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    text = TINY.replace("replications = 3", "replications = 12")
+    path = write_tiny(tmp_path, months=60, text=text)  # 48 runs, 24 parts of 2
+    ref = tmp_path / "ref"
+    sweep(load_experiment(path), ref, workers=1, progress=False)
+
+    out = tmp_path / "killed"
+    env = {**os.environ, "EGOV_SIM_NO_PROGRESS": "1"}
+    proc = subprocess.Popen(
+        _cli("sweep", str(path), "--workers", "1", "--out", str(out)),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        parts = list((out / "parts").glob("*.kpis.parquet")) if (out / "parts").exists() else []
+        if len(parts) >= 3:
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list((out / "parts").glob("*.kpis.parquet")))
+    assert 3 <= done < 24, f"kill came too late ({done} of 24 parts)"
+    assert not (out / "kpis.parquet").exists() and not (out / "manifest.json").exists()
+
+    # Without --resume the folder is refused; with it the sweep finishes.
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out)]) == 2
+    assert main(["sweep", str(path), "--workers", "2", "--out", str(out), "--resume"]) == 0
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (ref / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_failed_runs_are_recorded_and_sweep_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    text = TINY.replace(
+        'service.model = ["integration", "fragmentation"]\nrollout.strategy = ["big_bang", "phased"]',
+        "citizens.count = [10, 300]\ncitizens.degree = [8, 12]",
+    ).replace("[fixed]\ncitizens.count = 300\n", "")
+    path = write_tiny(tmp_path, text=text)
+    monkeypatch.setenv(FAIL_ENV, "1,10")  # documented test hook of the sweep worker
+    monkeypatch.setenv("EGOV_SIM_NO_PROGRESS", "1")
+    out = tmp_path / "out"
+    rc = main(["sweep", str(path), "--workers", "1", "--out", str(out)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert len(kpis) == 12 and kpis["run"].tolist() == list(range(12))
+    failed = kpis[kpis["error"].notna()]
+    # Injected: runs 1 and 10. Genuine: degree 12 with 10 citizens (point 1: runs 3..5) is invalid.
+    assert sorted(failed["run"]) == [1, 3, 4, 5, 10]
+    assert failed.set_index("run").loc[4, "error"].startswith("ScenarioError")
+    assert "degree (12) must be smaller than count (10)" in failed.set_index("run").loc[4, "error"]
+    assert failed["final_adoption"].isna().all()
+    assert kpis.loc[kpis["error"].isna(), "final_adoption"].notna().all()
+    assert "5 of 12 runs failed" in err and "citizens.degree=12" in err
+    assert "injected failure of run 1" in err
+
+
+# ---------------------------------------------------------------------- analysis
+def test_analyse_factorial_writes_report_and_figures(tiny_w1: tuple[Path, Path]) -> None:
+    _, out = tiny_w1
+    assert main(["analyse", str(out)]) == 0
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for stem in ("adoption", "series", "scorecards", "heatmaps"):
+        assert (out / "figures" / f"{stem}.png").stat().st_size > 1000
+        assert (out / "figures" / f"{stem}.svg").exists()
+        assert f"figures/{stem}.png" in report
+    assert "Pairwise comparisons" in report and "Main and interaction effects" in report
+    summary = pd.read_csv(out / "summary.csv")
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    got = summary[(summary.kpi == "final_adoption")].set_index("point")["mean"]
+    want = kpis.groupby("point")["final_adoption"].mean()
+    assert np.allclose(got.sort_index().to_numpy(), want.sort_index().to_numpy())
+    eff = pd.read_csv(out / "effects.csv")
+    assert {"service.model", "rollout.strategy", "service.model x rollout.strategy"} <= set(eff["term"])
+    # Analysing twice gives the same figure bytes (no timestamps).
+    first = (out / "figures" / "adoption.png").read_bytes()
+    main(["analyse", str(out)])
+    assert (out / "figures" / "adoption.png").read_bytes() == first
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_sensitivity_designs_sweep_and_analyse(tmp_path: Path, design: str) -> None:
+    samples = 8 if design == "sobol" else 6
+    path = tmp_path / f"{design}.toml"
+    path.write_text(
+        f"[experiment]\nbase = 'municipality_building_housing'\ndesign = '{design}'\nsamples = {samples}\n"
+        "replications = 1\nmonths = 36\nseed = 1\n[fixed]\ncitizens.count = 200\n"
+        "[factors]\ncitizens.q = {min = 0.02, max = 0.3}\ncitizens.p = {min = 0.001, max = 0.05}\n"
+        "service.model = ['integration', 'fragmentation']\n"
+        "[outputs]\nkpis = ['final_adoption', 'total_cost']\ntimeseries = ['adoption']\n",
+        encoding="utf-8",
+    )
+    exp = load_experiment(path)
+    n = make_design(exp).points
+    assert n == (samples * 5 if design == "sobol" else samples * 4)
+    out = tmp_path / "out"
+    assert sweep(exp, out, workers=1, progress=False).failures == 0
+    assert main(["analyse", str(out)]) == 0
+    sens = pd.read_csv(out / "sensitivity.csv")
+    kinds = {"sobol": {"S1", "ST"}, "morris": {"mu_star", "sigma"}}[design]
+    assert kinds <= set(sens["index"])
+    assert set(sens["factor"]) == {"citizens.q", "citizens.p", "service.model"}
+    assert (out / "figures" / "sensitivity.png").exists()
+    assert "Sensitivity indices" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_analyse_rejects_folder_without_sweep(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["analyse", str(tmp_path)]) == 2
+    assert "not a finished sweep folder" in capsys.readouterr().err
+
+
+def test_parquet_row_groups_do_not_depend_on_batching(tiny_w1: tuple[Path, Path], tmp_path: Path) -> None:
+    path, out1 = tiny_w1
+    text = path.read_text(encoding="utf-8").replace("batch = 2", "batch = 5")
+    other = tmp_path / "tiny.toml"
+    other.write_text(text, encoding="utf-8")
+    out = tmp_path / "b5"
+    sweep(load_experiment(other), out, workers=1, progress=False)
+    assert (out1 / "kpis.parquet").read_bytes() == (out / "kpis.parquet").read_bytes()
+    assert pq.ParquetFile(out / "kpis.parquet").metadata.num_row_groups == 1

@@ -73,6 +73,15 @@ def _progress(label: str):
     return update
 
 
+def check_out_dir(out: Path) -> None:
+    """Refuse an --out that cannot become a folder (it, or a parent, is a file) before running."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ScenarioError(f"--out {out}: {p} exists and is not a folder")
+            return
+
+
 # ---------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import Plotter, default_out_dir, run, write_outputs
@@ -84,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_scenario(args.scenario, sets=sets)
     label = Path(str(args.scenario)).stem
     out = Path(args.out) if args.out else default_out_dir(label)
+    check_out_dir(out)
     plotter = Plotter()  # imports matplotlib on the other core while the model runs
     try:
         result = run(config)
@@ -124,9 +134,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a, b, labels, title = _pair(args)
     if args.citizens:
-        a = a.model_copy(update={"citizens": a.citizens.model_copy(update={"count": args.citizens})})
-        b = b.model_copy(update={"citizens": b.citizens.model_copy(update={"count": args.citizens})})
+        # Re-validated, so --citizens gets the range and memory checks of [citizens] count.
+        from .scenario_io import deep_merge, validate
+
+        size = {"citizens": {"count": args.citizens}}
+        a = validate(deep_merge(a.model_dump(), size), f"--citizens {args.citizens}")
+        b = validate(deep_merge(b.model_dump(), size), f"--citizens {args.citizens}")
     out = Path(args.out) if args.out else default_out_dir("compare")
+    check_out_dir(out)
     comp = compare(
         a,
         b,

@@ -1,0 +1,226 @@
+"""The ``egov-sim`` command: scenarios, run (every shipped scenario), --set, compare."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FRACTION_COLUMNS, SHIPPED, cli, cli_many, refused_for_memory
+
+from simulation.config import RELATIONS
+from simulation.kpis import KPI_INFO
+from simulation.scenario_io import describe, shipped_scenarios
+from simulation.scorecard import PERSPECTIVES
+
+STEPS = 24
+TS_COLUMNS = [
+    "step",
+    "adoption",
+    "service_quality",
+    "integration",
+    "mean_trust",
+    "mean_resistance",
+    "legitimacy",
+    "cumulative_cost",
+]
+
+
+def check_png(path: Path) -> tuple[int, int]:
+    """A valid PNG: signature, IHDR first with CRC, IEND last; returns (width, height)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    body = data[16 : 16 + length]
+    (crc,) = struct.unpack(">I", data[16 + length : 20 + length])
+    assert zlib.crc32(kind + body) == crc
+    assert data[-12:] == b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    width, height = struct.unpack(">II", body[:8])
+    assert width > 200 and height > 200
+    return width, height
+
+
+def test_four_scenarios_are_shipped() -> None:
+    assert set(SHIPPED) == {
+        "municipality_building_housing",
+        "vehicle_registration",
+        "business_counter",
+        "water_board",
+    }
+
+
+def test_scenarios_lists_every_shipped_scenario_with_its_description() -> None:
+    proc = cli("scenarios")
+    assert proc.returncode == 0, proc.stderr
+    for name, path in shipped_scenarios().items():
+        text = describe(path)
+        assert len(text) > 20, name
+        line = next(ln for ln in proc.stdout.splitlines() if ln.startswith(name))
+        assert text in line
+
+
+@pytest.fixture(scope="module")
+def shipped_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    calls = [["run", name, "--steps", str(STEPS), "--out", root / name] for name in SHIPPED]
+    procs = cli_many(calls)
+    return {name: (proc, root / name) for name, proc in zip(SHIPPED, procs, strict=True)}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_scenario_runs_and_writes_its_files(shipped_runs, name: str) -> None:
+    proc, out = shipped_runs[name]
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["timeseries.csv", "kpis.json", "scorecard.csv", "manifest.json", "adoption.png"]
+    )
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp dirs
+
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert set(TS_COLUMNS) <= set(ts.columns)
+    assert list(ts["step"]) == list(range(STEPS + 1))  # one row per month, month 0 included
+    for col in FRACTION_COLUMNS:
+        if col in ts:
+            assert ts[col].between(0.0, 1.0).all(), col
+    assert (np.diff(ts["cumulative_cost"]) >= 0).all()
+
+    kpis = json.loads((out / "kpis.json").read_text())
+    for key in ("final_adoption", "months_to_50pct_adoption", "total_cost", "failures", "stalled"):
+        assert key in kpis
+    assert kpis["final_adoption"] == pytest.approx(ts["adoption"].iloc[-1])
+    assert kpis["total_cost"] == pytest.approx(ts["cumulative_cost"].iloc[-1])
+    assert kpis["months_to_50pct_adoption"] is None or isinstance(kpis["months_to_50pct_adoption"], int)
+    assert isinstance(kpis["stalled"], bool)
+
+    score = pd.read_csv(out / "scorecard.csv")
+    assert list(score.columns) == ["perspective", *RELATIONS]
+    assert list(score["perspective"]) == list(PERSPECTIVES)
+    assert np.isfinite(score[list(RELATIONS)].to_numpy(float)).all()
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("parameters", "seed", "versions", "wall_time_s"):
+        assert key in manifest
+    assert manifest["parameters"]["run"]["months"] == STEPS
+    assert manifest["seed"] == manifest["parameters"]["run"]["seed"]
+    assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["wall_time_s"] > 0
+
+    check_png(out / "adoption.png")
+    # The summary table is printed.
+    assert "final_adoption" in proc.stdout and "total_cost" in proc.stdout
+
+
+def test_set_overrides_parameters(tmp_path) -> None:
+    out = tmp_path / "o"
+    proc = cli(
+        "run",
+        "water_board",
+        "--steps",
+        "12",
+        "--seed",
+        "9",
+        "--set",
+        "citizens.count=300",
+        "--set",
+        "rollout.strategy=big_bang",
+        "--set",
+        "service.model=fragmentation",
+        "--out",
+        out,
+    )
+    assert proc.returncode == 0, proc.stderr
+    params = json.loads((out / "manifest.json").read_text())["parameters"]
+    assert params["citizens"]["count"] == 300
+    assert params["rollout"]["strategy"] == "big_bang"
+    assert params["service"]["model"] == "fragmentation"
+    assert params["run"]["seed"] == 9
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert ts["negotiating"].iloc[0] == 1.0  # big-bang: everybody at the table in month 0
+    assert len(ts) == 13
+
+
+@pytest.mark.parametrize(
+    ("setting", "expect"),
+    [
+        ("citizens.cont=300", ["citizens.cont", "unknown parameter", "did you mean 'citizens.count'"]),
+        ("rollout.strategy=gradual", ["[rollout] strategy", "'big_bang'", "'phased'"]),
+        ("citizens.count=5", ["[citizens] count", "≥ 10"]),
+        ("citizens.count", ["expected section.key=value"]),
+    ],
+)
+def test_bad_set_is_refused_with_a_suggestion(tmp_path, setting: str, expect: list[str]) -> None:
+    out = tmp_path / "o"
+    proc = cli("run", "water_board", "--steps", "3", "--set", setting, "--out", out)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    for text in expect:
+        assert text in proc.stderr, (text, proc.stderr)
+    assert not out.exists()
+
+
+def test_unknown_scenario_name_suggests_a_shipped_one(tmp_path) -> None:
+    proc = cli("run", "water_bord", "--out", tmp_path / "o")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "water_board" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_without_out_writes_a_timestamped_folder_under_results(tmp_path) -> None:
+    proc = cli("run", "vehicle_registration", "--steps", "3", "--set", "citizens.count=200", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folders = list((tmp_path / "results").iterdir())
+    assert len(folders) == 1
+    assert re.fullmatch(r"\d{8}-\d{6}-vehicle_registration", folders[0].name)
+    assert (folders[0] / "timeseries.csv").exists()
+
+
+def test_compare_prints_differences_with_confidence_intervals(tmp_path) -> None:
+    out = tmp_path / "cmp"
+    proc = cli("compare", "--replications", "2", "--citizens", "500", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = next(ln for ln in lines if ln.startswith("kpi"))
+    assert "95 % CI" in header and "B - A" in header
+    for kpi in ("final_adoption", "total_cost", "failures", "months_to_50pct_adoption"):
+        row = next((ln for ln in lines if ln.startswith(kpi + " ")), None)
+        assert row is not None, kpi
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(KPI_INFO) == set(table["kpi"])
+    numeric = table.dropna(subset=["difference", "ci_low", "ci_high"])
+    assert len(numeric) > 10
+    assert (numeric["ci_low"] <= numeric["difference"] + 1e-12).all()
+    assert (numeric["difference"] <= numeric["ci_high"] + 1e-12).all()
+    reps = pd.read_csv(out / "replications.csv")
+    assert len(reps) == 4  # 2 scenarios x 2 replications
+    # Common random numbers: both scenarios use the same seed in each replication.
+    seeds = reps.groupby("replication")["seed"].nunique()
+    assert (seeds == 1).all()
+    check_png(out / "adoption_compare.png")
+
+
+def test_non_positive_steps_are_refused() -> None:
+    proc = cli("run", "water_board", "--steps", "0")
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert "steps" in proc.stderr or "months" in proc.stderr
+
+
+@pytest.mark.parametrize(("count", "expect"), [("5", "≥ 10"), ("50000000", "GiB")])
+def test_compare_citizens_is_validated_like_the_scenario_key(tmp_path, count: str, expect: str) -> None:
+    """--citizens must not bypass the range and memory checks of [citizens] count."""
+    if expect == "GiB" and not refused_for_memory(int(count)):
+        pytest.skip("this machine has memory for the schema's largest population (not so at 24 GiB)")
+    out = tmp_path / "cmp"
+    proc = cli("compare", "--replications", "2", "--citizens", count, "--out", out)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert "[citizens] count" in proc.stderr and expect in proc.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []

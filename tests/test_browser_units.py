@@ -1,0 +1,217 @@
+"""The browser app's Python side without a browser: settings, lockstep, figures, results.
+
+(Named test_browser_* because it belongs to the app; it needs no chromium and is not
+marked ``browser``.)
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from simulation import EGovModel, load_scenario
+from simulation.scenario_io import ScenarioError
+from simulation.webapp import cli as webcli
+from simulation.webapp.figures import Views, drawn_links, nice_ceiling
+from simulation.webapp.results import find_reports, other_figures, split_report
+from simulation.webapp.session import Lockstep, Settings, build_config, scale_resistance
+
+SMALL = {"citizens": 500}
+
+
+def small(**changes) -> Settings:
+    return Settings.from_scenario("municipality_building_housing").update(**{**SMALL, **changes})
+
+
+def test_settings_mirror_the_scenario_and_build_the_same_config():
+    s = Settings.from_scenario("vehicle_registration")
+    cfg = load_scenario("vehicle_registration")
+    assert (s.service_model, s.rollout, s.citizens) == (
+        cfg.service.model,
+        cfg.rollout.strategy,
+        cfg.citizens.count,
+    )
+    built = build_config(s, cfg.run.seed)
+    assert built.model_dump() == cfg.model_dump()
+
+
+def test_controls_reach_the_config():
+    s = small(
+        service_model="hybrid",
+        rollout="big_bang",
+        trust=0.8,
+        compensation=4.5,
+        package_breadth=4,
+        initial_detail=0.9,
+        learning="rational",
+        adjustment=0.1,
+    )
+    cfg = build_config(s, 7)
+    assert cfg.run.seed == 7
+    assert cfg.service.model == "hybrid" and cfg.rollout.strategy == "big_bang"
+    assert cfg.trust.initial == 0.8 and cfg.negotiation.compensation_budget == 4.5
+    assert cfg.negotiation.package_breadth == 4 and cfg.negotiation.initial_detail == 0.9
+    assert cfg.learning.strategy == "rational" and cfg.learning.adjustment == 0.1
+    assert cfg.citizens.count == 500
+
+
+def test_resistance_scale_multiplies_every_group_and_clips():
+    cfg = load_scenario("municipality_building_housing")
+    doubled = scale_resistance(cfg, 2.0)
+    for before, after in zip(
+        cfg.departments.groups + cfg.partners.groups,
+        doubled.departments.groups + doubled.partners.groups,
+        strict=True,
+    ):
+        assert after.resistance == pytest.approx(min(1.0, 2 * before.resistance))
+    assert scale_resistance(cfg, 2.5).departments.groups[0].resistance <= 1.0
+    with pytest.raises(ScenarioError, match="resistance scale"):
+        scale_resistance(cfg, 3.0)
+    # More resistance means a different (higher-resistance) model at month 0.
+    low = EGovModel(build_config(small(resistance=0.5), 1), rng=1)
+    high = EGovModel(build_config(small(resistance=2.0), 1), rng=1)
+    assert high.mean_resistance > low.mean_resistance + 0.1
+
+
+def test_bad_input_names_the_key():
+    with pytest.raises(ScenarioError, match=r"\[citizens\] count"):
+        build_config(small(citizens=3), 1)
+    with pytest.raises(ScenarioError, match="x.toml: scenario file not found"):
+        build_config(small(scenario="/nonexistent/x.toml"), 1)
+    with pytest.raises(ScenarioError, match="scenario"):
+        build_config(small(scenario="  "), 1)
+
+
+def test_lockstep_uses_common_seed_and_matches_a_plain_run():
+    a = build_config(small(), 11)
+    b = build_config(small(service_model="fragmentation"), 11)
+    pair = Lockstep([a, b], ["A", "B"], seed=11)
+    assert pair.step(12) == 12 and pair.month == 12
+    solo = EGovModel(a, rng=11)
+    for _ in range(12):
+        solo.step()
+    got = pair.models[0].datacollector.get_model_vars_dataframe()
+    want = solo.datacollector.get_model_vars_dataframe()
+    assert got.equals(want)  # lockstep changes nothing about a run
+    # Same seed, same starting parties (common random numbers): identical month-0 state.
+    assert [p.baseline_resistance for p in pair.models[0].parties] == [
+        p.baseline_resistance for p in pair.models[1].parties
+    ]
+
+
+def test_lockstep_stops_at_the_horizon():
+    cfg = build_config(small(), 1).model_copy(
+        update={"run": build_config(small(), 1).run.model_copy(update={"months": 5})}
+    )
+    ls = Lockstep([cfg], ["A"], 1)
+    assert ls.step(100) == 5 and ls.done and ls.step(1) == 0
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def test_views_draw_change_and_cache():
+    ls = Lockstep([build_config(small(), 3)], ["A"], 3)
+    views = Views(ls.models, ls.labels)
+    first = views.render(ls.models)
+    assert set(first) == {"curves", "network", "scorecard"}
+    ls.step(40)
+    later = views.render(ls.models)
+    assert (_rgb(first["curves"]) != _rgb(later["curves"])).any()
+    # Unchanged state: the same bytes come back (no redraw, no browser update).
+    again = views.render(ls.models)
+    assert again["network"] is later["network"] and again["scorecard"] is later["scorecard"]
+
+
+def test_compare_curves_are_drawn_in_two_colours():
+    a = build_config(small(), 5)
+    b = build_config(small(service_model="fragmentation"), 5)
+    ls = Lockstep([a, b], ["A", "B"], 5)
+    views = Views(ls.models, ls.labels)
+    red = np.array([214, 39, 40])
+    before = (np.abs(_rgb(views.render(ls.models)["curves"]) - red) < 30).all(-1).sum()
+    ls.step(60)
+    after = (np.abs(_rgb(views.render(ls.models)["curves"]) - red) < 30).all(-1).sum()
+    assert after > before + 300
+
+
+def test_links_drawn_follow_the_service_model():
+    for model_name in ("integration", "fragmentation", "hybrid"):
+        m = EGovModel(build_config(small(service_model=model_name, trust=0.9, resistance=0.0), 2), rng=2)
+        for _ in range(120):
+            m.step()
+        links = drawn_links(m)
+        if model_name == "fragmentation":
+            assert not links.any()
+        if model_name == "hybrid":
+            partner = ~m.department_mask
+            assert not links[partner, :].any() and not links[:, partner].any()
+        if model_name == "integration":
+            # Every drawn link joins two integrated parties.
+            i, j = np.nonzero(links)
+            integrated = m.integrated_mask()
+            assert integrated[i].all() and integrated[j].all()
+
+
+def test_nice_ceiling():
+    assert [nice_ceiling(v) for v in (0, 0.3, 1, 1.1, 3, 7, 12)] == [1, 0.5, 1, 2, 5, 10, 20]
+
+
+def test_results_reports_and_figures(tmp_path):
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "noreport").mkdir()
+    Image.new("RGB", (10, 10)).save(tmp_path / "a" / "fig.png")
+    Image.new("RGB", (10, 10)).save(tmp_path / "a" / "deep" / "extra.png")
+    Image.new("RGB", (10, 10)).save(tmp_path / "outside.png")
+    (tmp_path / "a" / "report.md").write_text(
+        "# A\n![one](fig.png)\ntext\n![escape](../outside.png)\n![web](https://example.org/x.png)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b" / "report.md").write_text("# B\n", encoding="utf-8")
+    found = find_reports(tmp_path)
+    assert {p.name for p in found} == {"a", "b"}
+    parts = split_report(tmp_path / "a")
+    figs = [p for p in parts if not isinstance(p, str)]
+    assert [f.path.name for f in figs] == ["fig.png"]  # links leaving the folder are not read
+    assert any("../outside.png" in p for p in parts if isinstance(p, str))
+    extra = other_figures(tmp_path / "a", {f.path.resolve() for f in figs})
+    assert [f.caption for f in extra] == ["deep/extra.png"]
+    assert find_reports(tmp_path / "missing") == []
+
+
+def test_serve_environment_is_offline(monkeypatch):
+    monkeypatch.delenv("SOLARA_ASSETS_CDN", raising=False)
+    env = webcli.server_environment({})
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["SOLARA_ASSETS_CDN"].startswith("http://127.0.0.1:")
+    assert (webcli.ASSETS_DIR / "requirejs@2.3.6").exists(), "solara-assets is not installed in this venv"
+    cmd = webcli.server_command("127.0.0.1", 8765)
+    assert "--no-check-version" in cmd and cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert webcli.url("::1", 80) == "http://[::1]:80/"
+
+
+def test_app_module_creates_no_model_at_import():
+    import simulation.webapp.app as app
+
+    assert not [name for name, v in vars(app).items() if isinstance(v, EGovModel | Lockstep)]
+
+
+def test_serve_refuses_a_busy_port_with_a_clear_message(capsys):
+    import socket
+
+    from simulation.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "between 1 and 65535" in capsys.readouterr().err

@@ -1,0 +1,357 @@
+"""docs/VALIDATION.md from the stored results of ``validate-patterns`` and ``calibrate``.
+
+Both commands store their results as JSON next to the figures (``img/validation/``) and
+then rebuild the whole report from whatever results are present, so either can be rerun
+alone. Verdicts, figures and numbers come from the stored results; the fixed text below
+(provenance of the defaults, notes on mechanisms) is the modeller's commentary.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import store
+
+IMG = Path("img") / "validation"
+PATTERNS_JSON = "patterns.json"
+CALIBRATION_JSON = "calibration.json"
+
+
+def _f(v: Any, nd: int = 3) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "–"
+        if v != 0 and (abs(v) < 10 ** (-nd) or abs(v) >= 1e5):
+            return f"{v:.2g}"
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def _p(v: Any) -> str:
+    if v is None:
+        return "–"
+    return "< 1e-6" if v < 1e-6 else f"{v:.2g}"
+
+
+def _ci(ci: Any) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return ""
+    return f" [{_f(ci[0])}, {_f(ci[1])}]"
+
+
+# (parameter, default, source, reason) – the provenance of the defaults (issue 5 item 4).
+PROVENANCE: list[tuple[str, str, str, str]] = [
+    (
+        "citizens.p, citizens.q",
+        "0.004, 0.06 per month",
+        "literature + calibration",
+        "Bass meta-analysis p≈0.03, q≈0.38 per year (0.0025, 0.032 per month) raised towards the Dutch series: "
+        "the m-free calibration gives q≈0.61 per year (0.05 per month); p per year 0.048 lies inside the "
+        "m = 1 fit's interval. A single municipal service is not the national series, so still an assumption.",
+    ),
+    (
+        "citizens.network, degree, rewiring",
+        "small world, 8, 0.1",
+        "assumption",
+        "Watts–Strogatz is the usual stand-in for social contact networks; degree 8 keeps runs fast. Slows "
+        "diffusion against full mixing (see the Bass check).",
+    ),
+    (
+        "citizens.skill_base, age_gradient, education_gradient",
+        "0.65, 0.25, 0.15",
+        "assumption (data-informed)",
+        "Direction from CBS/Eurostat digital-skill gradients by age and education; magnitudes not fitted.",
+    ),
+    ("citizens.privacy_concern, privacy_weight", "0.3, 0.5", "assumption", "No Dutch series used."),
+    (
+        "citizens.initial_legitimacy",
+        "0.55",
+        "assumption (data-informed)",
+        "Roughly the share of Dutch citizens trusting government in surveys around 2000; not fitted.",
+    ),
+    (
+        "trust.build_rate, trust.loss_rate",
+        "0.10, 0.30",
+        "literature",
+        "Asymmetric trust updates in recent coopetition models (brief §6): losing about three times faster.",
+    ),
+    ("trust.ceiling_damage", "0.15", "assumption", "Path dependence has no published rate; pattern 6."),
+    ("trust.initial", "0.5", "assumption", "Neutral start; patterns 2, 3, 4 explore 0.2–0.8."),
+    (
+        "integration.*, fragmentation.* profiles",
+        "see ODD",
+        "assumption (article)",
+        "Ordinal contrasts from the article (integration: more autonomy loss, complexity, investment, higher "
+        "quality ceiling and visibility; fragmentation: hired counters, fees, invisible government); values "
+        "chosen, not measured.",
+    ),
+    (
+        "integration.duration",
+        "18 months",
+        "assumption (case)",
+        "Overheidsloket 2000 rolled out 1999–2002 (about three years for the pilots).",
+    ),
+    (
+        "rollout.wave_size, wave_gap",
+        "3, 6 months",
+        "assumption (case)",
+        "Small concrete waves as in OL2000's pilots.",
+    ),
+    (
+        "negotiation.* weights and rates",
+        "see ODD",
+        "assumption",
+        "No data on back-office negotiations; directions from the article, magnitudes chosen so that the "
+        "default scenario reaches about 80 % agreement; patterns 2, 4, 5, 9, 10 test their directions.",
+    ),
+    (
+        "resistance.*",
+        "see ODD",
+        "assumption",
+        "Directions from the article; magnitudes chosen; patterns 2, 9, 10.",
+    ),
+    (
+        "implementation.base_hazard, load_hazard",
+        "0.01 per month, 1.5",
+        "assumption",
+        "Gives a handful of failures per programme; large programmes fail more often (brief §6), pattern 2.",
+    ),
+    (
+        "implementation.overrun_alpha, overrun_scale, load_tail",
+        "2.5, 0.3, 0.5",
+        "literature (shape) + assumption",
+        "Heavy-tailed IT overruns (Flyvbjerg & Budzier 2011: about one in six projects > 200 %); the tail index "
+        "and its load dependence are chosen; pattern 7 compares the >200 % share with the reference.",
+    ),
+    (
+        "implementation.stall_months, collapse_share",
+        "18, 0.5",
+        "definition",
+        "What counts as stalled/collapsed; reported KPIs depend on it.",
+    ),
+    ("learning.*", "see ODD", "assumption", "Pattern 8 tests the direction."),
+    ("legitimacy.*", "see ODD", "assumption", "Legitimacy paradox from the article; no series fitted."),
+    ("costs.*", "see ODD", "assumption", "Order-of-magnitude euros per transaction; not fitted."),
+    (
+        "RELATION_WEIGHTS by organisation type",
+        "see config.py",
+        "assumption (article)",
+        "Provinces and water boards have little citizen contact (brief §2).",
+    ),
+]
+
+NOTES = """\
+## Where the model and the article disagree, and what may be wrong
+
+These notes interpret the verdicts above; the lead decides whether a default or mechanism changes.
+No simulation core module was changed for this report.
+
+- **Pattern 3 holds narrowly at the defaults.** Integration's final quality is only about 0.07
+  above fragmentation's ceiling (0.65) at trust.initial 0.5, and the sign flips at trust 0.4 (quality
+  map): integration's quality is the share of required links that work, so each refusal or
+  low-trust pair costs several links. The article's claim depends on enough trust; that is
+  consistent with its argument, but the margin rests on the chosen fragmentation ceiling.
+- **Pattern 4, "compensation without trust buys little".** Compensation saves fewer months at trust
+  0.2 than at 0.5, but *also* fewer at 0.8 than at 0.5: with high trust agreement is already fast,
+  so there is little left to buy (a ceiling effect of the restricted-mean measure). The pre-stated
+  test (trust 0.2 vs 0.8) is therefore not significant; the lubricant effect shows only between
+  low and medium trust. We did not change the test after seeing this.
+- **Pattern 9 (polder trade-off).** Confirmed as stated for the parties that agree (they take
+  longer at the table) and for durability, but the slowness comes from consultation alone
+  (`negotiation.consultation_slowdown`). Broader packages and compensation do not slow agreement:
+  they raise its probability so much that, counting parties that never agree, the polder package
+  is far *faster* overall; and a broader package or compensation alone *raise* late resistance
+  (more issues surface, compensation is half paid before integration). Nothing in the model makes
+  compensation cost negotiation time (e.g. bargaining over its size), which the article implies.
+- **Pattern 7.** The fatter tail under load is a mechanism assumption (tail index divided by
+  1 + load_tail × load); it shows in the share of parties overrunning by more than 200 %, but the
+  Hill index of per-party totals does not separate big-bang from phased (the top-10 % Hill
+  estimate on a few hundred parties is noisy, and a party's total mixes the number of failures
+  with the size of each).
+- **Pattern 6.** Likewise the asymmetry is an input (build 0.10 vs loss 0.30 from the literature);
+  the test shows that it survives aggregation over parties and months.
+- **Pattern 8.** Adjustment alone hardly changes failures at the defaults because the alarm
+  (resistance > 0.55 or two failures in six months) rarely fires; learning works through the
+  experience term that lowers later hazards.
+- **Pattern 2.** In the hostile region big-bang "finishes" soonest because it collapses; the
+  crossover is in failure, not in speed.
+"""
+
+
+def _summary_rows(patterns: list[dict]) -> list[str]:
+    out = ["| # | pattern | verdict | figure |", "|---|---|---|---|"]
+    for p in patterns:
+        out.append(
+            f"| {p['number']} | {p['title']} | **{p['verdict']}** | [pattern{p['number']}.png]({IMG}/{p['figure']}) |"
+        )
+    return out
+
+
+def _pattern_section(p: dict) -> list[str]:
+    out = [
+        f"### Pattern {p['number']}: {p['title']} — **{p['verdict']}**",
+        "",
+        f"*Claim (brief §5):* {p['claim']}",
+        "",
+        f"*Set-up:* {p['setup']} {p['replications']} replications per condition, {p['runs']} runs, "
+        f"{p['seconds']:.0f} s.",
+        "",
+        f"*Criterion:* {p['criterion']}",
+        "",
+        p["explanation"],
+        "",
+        "| sub-claim | condition | A | B | measure | mean A | mean B | B − A [95 % CI] | effect | p | n | confirmed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in p["claims"]:
+        r = c["result"]
+        out.append(
+            f"| {c['text']} | {c['condition']} | {c['a']} | {c['b']} | {c['measure']} | {_f(r['a'])} | {_f(r['b'])} | "
+            f"{_f(r['diff'])}{_ci(r['ci'])} | {r['effect_name']} {_f(r['effect'])} | {_p(r['p'])} | {r['n']} | "
+            f"{'yes' if c['passed'] else '**no**'} |"
+        )
+    out += ["", f"![pattern {p['number']}]({IMG}/{p['figure']})", ""]
+    return out
+
+
+def _bass_section(p1: dict) -> list[str]:
+    rows = p1.get("extra", {}).get("bass", [])
+    out = [
+        "## 1. Analytical check: the Bass limit",
+        "",
+        "`simulation.validation.bass_curve(n, p, q, months, network=..., seed=...)` runs the model's own "
+        "citizen adoption code (`adoption.Population`) alone with service quality 1, skill dependence 0 and "
+        "no privacy drag. Under full mixing its expected path is the discrete Bass map "
+        "F' = F + (p + qF)(1 − F); the continuous solution F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t}) "
+        "differs from the map by the one-month Euler step (noticeable when p + q is not small).",
+        "",
+        "| p / month | q / month | citizens | network | seeds | max dev. from discrete map | max dev. from continuous |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['p']:.4g} | {r['q']:.4g} | {r['n']:,} | {r['network']} | {r['seeds']} | "
+            f"{_f(r['max_dev_discrete'], 4)} | {_f(r['max_dev_continuous'], 4)} |"
+        )
+    out += [
+        "",
+        "At 50,000 citizens under full mixing the mean of a few seeds stays within 0.01 of the discrete map "
+        "(the test suite checks this); at 1,000 citizens the deviation is sampling noise in the timing of "
+        "take-off. On the model's small-world network (degree 8, rewiring 0.1) adoption lags the map by "
+        "about 0.1 at the steepest point: imitation acts only through contacts, and in a clustered network "
+        "an adopter's contacts are largely adopters already, so the effective imitation rate is below q "
+        "(the mean-field map assumes every contact is a random draw from the population).",
+        "",
+        f"![Bass check]({IMG}/bass.png)",
+        "",
+    ]
+    return out
+
+
+def _calibration_section(c: dict) -> list[str]:
+    out = [
+        "## 3. Calibration to the Dutch series",
+        "",
+        f"*Definition fitted:* {c['definition']} (rows from {', '.join(sorted(set(c['sources'])))}). The 2023–2024 "
+        "rows (indicator redefined in 2021) and the narrower 'obtained information' sub-indicator are plotted but "
+        f"not fitted. Start of online public services t0 = {c['t0']:.0f} (assumption). Model: "
+        "share = m · F(year − t0; p, q), continuous Bass, p and q per year; least squares "
+        "(scipy.optimize.least_squares, nine starting points); 95 % intervals from "
+        f"{c['n_boot']} residual-bootstrap refits.",
+        "",
+        "| variant | p / year [95 % CI] | q / year [95 % CI] | m [95 % CI] | RMSE |",
+        "|---|---|---|---|---|",
+    ]
+    for f in c["fits"]:
+        m = f"{_f(f['params']['m'])}{_ci(f['ci']['m'])}" if "m" in f["params"] else "1 (fixed)"
+        out.append(
+            f"| {f['label']} | {_f(f['params']['p'], 4)}{_ci(f['ci']['p'])} | {_f(f['params']['q'])}{_ci(f['ci']['q'])} | "
+            f"{m} | {_f(f['rmse'])} |"
+        )
+    meta = c["meta"]
+    out.append(f"| meta-analysis (not fitted) | {meta['p']} | {meta['q']} | 1 | {_f(meta['rmse'])} |")
+    out += [
+        "",
+        "Sensitivity to the assumed start year (m = 1):",
+        "",
+        "| t0 | p / year | q / year | RMSE |",
+        "|---|---|---|---|",
+    ]
+    for t, v in c["t0_sensitivity"].items():
+        out.append(f"| {t} | {_f(v['p'], 4)} | {_f(v['q'])} | {_f(v['rmse'])} |")
+    out += ["", c["interpretation"], "", f"![calibration]({IMG}/calibration.png)", ""]
+    return out
+
+
+def build(patterns: list[dict] | None, calibration: dict | None, quick: bool = False) -> str:
+    lines = [
+        "# Validation and calibration",
+        "",
+        "Generated by `egov-sim validate-patterns` and `egov-sim calibrate` (simulation/validation/); do not "
+        "edit by hand. Every number below comes from seeded replications and is reproduced bit for bit by "
+        "rerunning the commands, whatever the number of workers.",
+        "",
+    ]
+    if quick:
+        lines += [
+            "> **Quick mode**: few replications; verdicts are underpowered smoke tests, not results.",
+            "",
+        ]
+    if patterns:
+        lines += ["## Summary", ""] + _summary_rows(patterns) + [""]
+        p1 = next((p for p in patterns if p["number"] == 1), None)
+        if p1:
+            lines += _bass_section(p1)
+        lines += [
+            "## 2. Pattern-oriented validation (brief §5)",
+            "",
+            "Each experiment sets the conditions through scenario parameters only, runs every condition with "
+            "the same replication seeds (common random numbers) and applies the stated test at α = 0.01. "
+            "Verdicts: *holds* (every sub-claim confirmed at the defaults), *holds in region* (confirmed only "
+            "in the stated parameter region), *partly holds* (some sub-claims confirmed), *does not hold*. "
+            "Party-level experiments use 300 citizens under full mixing (adoption does not feed back into "
+            "negotiation); patterns 1 and 3 use 2,000 citizens on the small-world network.",
+            "",
+        ]
+        for p in patterns:
+            lines += _pattern_section(p)
+    else:
+        lines += ["*Pattern results not generated yet: run `egov-sim validate-patterns`.*", ""]
+    if calibration:
+        lines += _calibration_section(calibration)
+    else:
+        lines += ["*Calibration not generated yet: run `egov-sim calibrate`.*", ""]
+    lines += [
+        "## 4. Where the defaults come from",
+        "",
+        "| parameter | default | source | reason |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{a}` | {b} | {c} | {d} |" for a, b, c, d in PROVENANCE]
+    lines += ["", NOTES]
+    return "\n".join(lines)
+
+
+def write_report(out_dir: Path, quick: bool = False) -> Path:
+    """Rebuild ``out_dir/VALIDATION.md`` from the stored JSON results (atomic replace)."""
+    out_dir = Path(out_dir)
+    img = out_dir / IMG
+    pats = store.read(img / PATTERNS_JSON) if (img / PATTERNS_JSON).exists() else None
+    cal = store.read(img / CALIBRATION_JSON) if (img / CALIBRATION_JSON).exists() else None
+    text = build(pats, cal, quick)
+    path = out_dir / "VALIDATION.md"
+    fd, tmp = tempfile.mkstemp(prefix=".VALIDATION.", dir=out_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    return path

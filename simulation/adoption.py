@@ -77,6 +77,8 @@ class Population:
         ``privacy_drag = privacy_weight * intrusiveness * linking`` (0..1).
         """
         draws = rng.random(self.n)  # drawn every month for everyone: common random numbers
+        if service <= 0.0:
+            return 0  # probability 0 for all: no draw can be below it
         new = (~self.adopted) & (draws < self.adoption_probability(service, privacy_drag))
         self.adopted |= new
         self.adopted_at[new] = month

@@ -212,32 +212,26 @@ class EGovModel(mesa.Model):
         opened = np.array([p.opened_at is not None for p in self.parties])
         is_open = np.array([p.state in OPEN for p in self.parties])
         consult = self.programme.consultation * is_open
-        T = self.pair_trust
         offdiag = ~np.eye(n, dtype=bool)
 
-        # Trust in the programme: kept promises, milestones, consultation vs failures,
-        # defections and unpaid promises.
-        good = np.minimum(1.0, kept + 0.5 * joined.sum() / max(n, 1) * opened + 0.2 * consult)
-        bad = np.minimum(
-            1.0,
-            own_fail
-            + PEER_WEIGHT * (T * failed).sum(1) * opened / n
-            + unpaid
-            + PEER_WEIGHT * defected.sum() / n * opened,
-        )
         trust_now = np.array([p.trust for p in self.parties])
         ceil_now = np.array([p.trust_ceiling for p in self.parties])
-        new_t, new_c = trust.update(trust_now, ceil_now, good, bad, cfg.trust)
-
-        # Pairwise trust T_ij (i in j): j cooperating (integrated), shared consultation vs
-        # j failing or defecting.
-        pair_good = 0.5 * joined[None, :] + 0.2 * np.outer(consult, is_open)
-        pair_bad = defected[None, :] + PEER_WEIGHT * failed[None, :]
-        pair_good = np.broadcast_to(pair_good, (n, n))
-        pair_bad = np.broadcast_to(pair_bad, (n, n))
-        pt, pc = trust.update(T, self.pair_ceiling, pair_good, pair_bad, cfg.trust)
-        self.pair_trust = np.where(offdiag, pt, 1.0)
-        self.pair_ceiling = np.where(offdiag, pc, 1.0)
+        if events or is_open.any():
+            new_t, new_c = self._update_trust(
+                trust_now,
+                ceil_now,
+                kept,
+                joined,
+                opened,
+                consult,
+                is_open,
+                failed,
+                own_fail,
+                unpaid,
+                defected,
+            )
+        else:  # nothing happened: every update would have size 0, i.e. be the identity
+            new_t, new_c = trust_now, ceil_now
 
         integrated = self.integrated_mask().astype(float)
         weights = self.pair_trust * offdiag
@@ -282,6 +276,39 @@ class EGovModel(mesa.Model):
         open_r = [p.resistance for p in self.open_parties()]
         self.programme.adjust(float(np.mean(open_r)) if open_r else 0.0, sum(self.recent_failures))
 
+    def _update_trust(
+        self, trust_now, ceil_now, kept, joined, opened, consult, is_open, failed, own_fail, unpaid, defected
+    ):
+        """Trust in the programme (returned) and pairwise trust (in place) after this
+        month's events; see docs/ODD.md §7.4 for the event sizes."""
+        cfg = self.config
+        n = len(self.parties)
+        T = self.pair_trust
+        offdiag = ~np.eye(n, dtype=bool)
+        # Trust in the programme: kept promises, milestones, consultation vs failures,
+        # defections and unpaid promises.
+        good = np.minimum(1.0, kept + 0.5 * joined.sum() / max(n, 1) * opened + 0.2 * consult)
+        bad = np.minimum(
+            1.0,
+            own_fail
+            + PEER_WEIGHT * (T * failed).sum(1) * opened / n
+            + unpaid
+            + PEER_WEIGHT * defected.sum() / n * opened,
+        )
+        new_t, new_c = trust.update(trust_now, ceil_now, good, bad, cfg.trust)
+
+        # Pairwise trust T_ij (i in j): j cooperating (integrated), shared consultation vs
+        # j failing or defecting.
+        pair_good = 0.5 * joined[None, :] + 0.2 * np.outer(consult, is_open)
+        pair_bad = defected[None, :] + PEER_WEIGHT * failed[None, :]
+        pair_good = np.broadcast_to(pair_good, (n, n))
+        pair_bad = np.broadcast_to(pair_bad, (n, n))
+        pt, pc = trust.update(T, self.pair_ceiling, pair_good, pair_bad, cfg.trust)
+        self.pair_trust = np.where(offdiag, pt, 1.0)
+        self.pair_ceiling = np.where(offdiag, pc, 1.0)
+
+        return new_t, new_c
+
     def _check_programme(self) -> None:
         cfg = self.config.implementation
         gone = sum(p.state in {"refused", "withdrawn"} for p in self.parties)
@@ -313,8 +340,8 @@ class EGovModel(mesa.Model):
         self.mean_resistance = float(np.mean([p.resistance for p in parties]))
         dept_r = [p.resistance for p in parties if p.kind == "department"]
         self.peak_dept_resistance = max(getattr(self, "peak_dept_resistance", 0.0), float(np.mean(dept_r)))
-        self.service_quality = float(self.service.service_level(self))
-        self.linking = float(self.service.linking(self))
+        quality, linking = self.service.levels(self)
+        self.service_quality, self.linking = float(quality), float(linking)
         # Back-office links in the service model's sense (none under fragmentation).
         self.links = self.linking
         self.cumulative_cost = self.ledger.total_cost

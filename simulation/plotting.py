@@ -24,17 +24,11 @@ def save(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=110, metadata=meta)
 
 
-def run_title(result: RunResult) -> str:
-    cfg = result.config
-    return (
-        f"{cfg.organisation.name}: {cfg.service.model}, {cfg.rollout.strategy} rollout "
-        f"(seed {result.seed}, {cfg.citizens.count:,} {cfg.service.audience})"
-    )
-
-
 def plot_run(result: RunResult, path: Path) -> None:
     """Adoption with service quality and integration; trust, resistance, legitimacy."""
     ts = {k: result.timeseries[k].to_numpy() for k in result.timeseries.columns}
+    from .runner import run_title
+
     draw_run(ts, run_title(result), path)
 
 
@@ -96,9 +90,15 @@ def _worker() -> None:
     drawing use the second core instead of lengthening the run. Runs as a plain script
     (no package import: it must not pay for importing Mesa).
     """
+    import io
     import json
     import sys
 
+    # Warm up (fonts, text layout, the PNG writer) while the model still runs.
+    warm = Figure(figsize=(2, 2), layout="constrained")
+    warm.subplots().plot([0, 1], label="x")
+    FigureCanvasAgg(warm)
+    warm.savefig(io.BytesIO(), format="png")
     for line in sys.stdin:
         job = json.loads(line)
         data = np.genfromtxt(job["csv"], delimiter=",", names=True, dtype=float, encoding="utf-8")

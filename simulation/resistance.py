@@ -14,8 +14,6 @@ R0 the party's baseline.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .config import ResistanceConfig
 
 
@@ -41,7 +39,7 @@ def step(
     )
     fall = r * (cfg.involvement_effect * consultation + cfg.bandwagon * bandwagon)
     fall += cfg.compensation_effect * compensation
-    return float(np.clip(r + rise - fall + cfg.relaxation * (baseline - r), 0.0, 1.0))
+    return min(1.0, max(0.0, r + rise - fall + cfg.relaxation * (baseline - r)))
 
 
 def scope_surprise(hit: float, clarity: float, cfg: ResistanceConfig, *, late: bool) -> float:

@@ -94,6 +94,14 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def run_title(result: RunResult) -> str:
+    cfg = result.config
+    return (
+        f"{cfg.organisation.name}: {cfg.service.model}, {cfg.rollout.strategy} rollout "
+        f"(seed {result.seed}, {cfg.citizens.count:,} {cfg.service.audience})"
+    )
+
+
 class Plotter:
     """A plotting process started ahead of the run (see ``plotting._worker``)."""
 
@@ -101,10 +109,10 @@ class Plotter:
         import subprocess
         import sys
 
-        from . import plotting
-
+        # The script's path, not an import: the parent must not pay for matplotlib.
+        script = Path(__file__).with_name("plotting.py")
         self.proc = subprocess.Popen(
-            [sys.executable, plotting.__file__],
+            [sys.executable, str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -120,15 +128,14 @@ class Plotter:
             raise RuntimeError(f"plotting process failed: {err.strip().splitlines()[-1:]}")
 
     def close(self) -> None:
+        """Close the job stream; the process then exits on its own (its figures are
+        complete: ``plot`` returned only after it said ``done``)."""
         if self.proc.poll() is None:
             self.proc.stdin.close()
-            self.proc.wait(timeout=30)
 
 
 def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
     """Write the five output files; atomically (a half-written folder never appears)."""
-    from .plotting import plot_run, run_title
-
     with atomic_dir(out_dir) as tmp:
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         write_json(tmp / "kpis.json", result.kpis)
@@ -137,6 +144,8 @@ def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotte
         if plotter is not None:
             plotter.plot(tmp / "timeseries.csv", run_title(result), tmp / "adoption.png")
         else:
+            from .plotting import plot_run
+
             plot_run(result, tmp / "adoption.png")
     return out_dir
 

@@ -31,12 +31,19 @@ def register(name: str):
     return deco
 
 
+_REQUIRED: dict[bytes, np.ndarray] = {}
+
+
 def required_links(department: np.ndarray) -> np.ndarray:
     """Boolean upper-triangular matrix of the links the one-counter service needs: every
     pair of departments and every department-partner pair (partners need not link to
     each other: they share information with the government, not among themselves)."""
-    need = np.logical_or.outer(department, department)
-    return np.triu(need, k=1)
+    key = np.asarray(department, bool).tobytes()
+    if key not in _REQUIRED:  # memoised: the same few masks are asked for every month
+        need = np.triu(np.logical_or.outer(department, department), k=1)
+        need.flags.writeable = False
+        _REQUIRED[key] = need
+    return _REQUIRED[key]
 
 
 def working_links(
@@ -83,6 +90,10 @@ class ServiceModel(ABC):
     def params_for(self, party: Party) -> ServiceModelParams:
         """The profile that applies to ``party``."""
 
+    def levels(self, model: EGovModel) -> tuple[float, float]:
+        """``(service_level, linking)`` of this month, computed once."""
+        return self.service_level(model), self.linking(model)
+
     @abstractmethod
     def service_level(self, model: EGovModel) -> float:
         """Service quality (integration) or reach (fragmentation), 0..1."""
@@ -113,8 +124,11 @@ class Integration(ServiceModel):
         return self.config.integration
 
     def service_level(self, model: EGovModel) -> float:
-        p = self.config.integration
-        return p.quality_ceiling * self.linking(model)
+        return self.levels(model)[0]
+
+    def levels(self, model: EGovModel) -> tuple[float, float]:
+        linking = self.linking(model)
+        return self.config.integration.quality_ceiling * linking, linking
 
     def linking(self, model: EGovModel) -> float:
         return link_share(

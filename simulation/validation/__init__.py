@@ -1,6 +1,19 @@
-"""Validation and calibration: the Bass limit, pattern-oriented validation (brief §5) and
-calibration to the Dutch e-government series; ``egov-sim validate-patterns`` / ``calibrate``."""
+"""Validation and calibration: the Bass limit, pattern-oriented validation, calibration.
 
-from .bass import bass_continuous, bass_curve, bass_discrete
+``bass_curve``, ``bass_continuous`` and ``bass_discrete`` (from :mod:`.bass`) are imported
+lazily, so the ``egov-sim`` command line does not pay for Mesa when it only builds its parser.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["bass_continuous", "bass_curve", "bass_discrete"]
+
+if TYPE_CHECKING:
+    from .bass import bass_continuous, bass_curve, bass_discrete
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(import_module(".bass", __name__), name)
+    raise AttributeError(f"module 'simulation.validation' has no attribute {name!r}")

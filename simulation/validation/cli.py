@@ -76,7 +76,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate-patterns`` and ``calibrate`` sub-commands."""
-    from .runs import default_workers
+    import os
+
+    default_workers = max(1, min(4, os.cpu_count() or 1))  # as runs.default_workers, without Mesa
 
     v = subparsers.add_parser(
         "validate-patterns", help="pattern-oriented validation (brief §5) -> docs/VALIDATION.md"
@@ -85,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--quick", action="store_true", help="few replications (smoke test; writes under results/)"
     )
     v.add_argument(
-        "--workers", type=int, default=default_workers(), help="processes (results do not depend on it)"
+        "--workers", type=int, default=default_workers, help="processes (results do not depend on it)"
     )
     v.add_argument("--patterns", help="comma-separated pattern numbers (default: all)")
     v.add_argument("--seed", type=int, default=20240501, help="master seed (default 20240501)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -224,3 +226,14 @@ def test_compare_citizens_is_validated_like_the_scenario_key(tmp_path, count: st
     assert "Traceback" not in proc.stderr
     assert "[citizens] count" in proc.stderr and expect in proc.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_command_line_starts_without_importing_mesa():
+    """Building the parser (all sub-commands, plug-ins included) must not import Mesa,
+    pandas or matplotlib: `egov-sim validate` and every error message stay fast."""
+    code = (
+        "import sys, simulation.cli as c; c.build_parser(); "
+        "print(sorted(m for m in ('mesa', 'pandas', 'matplotlib', 'dask', 'solara') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ scaling efficiency (rate with 2 / (2 x rate with 1)); and the per-run overhead o
 sweep machinery (config building, Parquet parts, consolidation) against the model alone.
 Wall times include pool / cluster start-up, as a user sees them.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--replications 10]
+    .venv/bin/python benchmarks/bench_sweep.py [--replications 50]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from simulation.scenario_io import validate
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--replications", type=int, default=10, help="per design point (default 10: 40 runs)")
+    ap.add_argument("--replications", type=int, default=50, help="per design point (default 50: the full 200 runs)")
     args = ap.parse_args()
     os.environ["EGOV_SIM_NO_PROGRESS"] = "1"
     exp = dataclasses.replace(load_experiment("service_model_x_rollout"), replications=args.replications)

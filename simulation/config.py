@@ -73,7 +73,12 @@ class ServiceModelParams(Section):
     )
     visibility: float = _f(1.0, "Share of citizens' experience credited to government", ge=0, le=1)
     channel_fee: float = _f(0.0, "Fee to private channel partners, € per adopter-month", ge=0)
-    link_trust: float = _f(0.35, "Mutual trust two parties need to share an information domain", ge=0, le=1)
+    link_trust: float = _f(
+        0.35,
+        "Mutual trust two parties need to share an information domain (read from [integration] only)",
+        ge=0,
+        le=1,
+    )
 
 
 def _integration() -> ServiceModelParams:

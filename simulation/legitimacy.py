@@ -1,8 +1,8 @@
 """Citizens' trust in government (brief §3.9), vectorised.
 
-    L' = clip(L + rate * adopted * visibility * (S - E)
-               - privacy_erosion * privacy * intrusiveness * linking
-               + relaxation * (L0 - L), 0, 1),
+    L1 = L + rate * adopted * visibility * (S - E)
+    L2 = L1 - privacy_erosion * privacy * intrusiveness * linking
+    L' = clip(L2 + relaxation * (L0 - L2), 0, 1)      (applied in this order)
     E  = expectation + expectation_boost * service_focus
 
 Experience is credited to government only as far as it is visible (fragmentation earns

@@ -17,7 +17,7 @@ from .config import ScenarioConfig, scalar_parameters
 from .costs import Ledger
 from .rollout import make_rollout
 from .scenario_io import deep_merge, load_scenario, validate
-from .service_models import make_service_model, required_links
+from .service_models import make_service_model
 
 #: Columns of the time series (one row per month), each a model attribute.
 SERIES = (
@@ -389,7 +389,7 @@ class EGovModel(mesa.Model):
             led.add_benefit("citizens", cfg.costs.citizen_saving * adopters * 1e-6 * w[0])
         else:
             led.add_benefit("businesses", cfg.costs.business_saving * adopters * 1e-6 * w[1])
-        links = self.links * float(required_links(self.department_mask).sum())
+        links = self.links * self.service.required_count(self)  # working links
         led.add_benefit("governments", cfg.costs.government_saving * links * w[2])
         staff = sum(p.staff for p in self.parties if p.kind == "department" and p.state == "integrated")
         led.add_benefit("employees", cfg.costs.staff_saving * staff * w[3])

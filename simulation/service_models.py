@@ -90,6 +90,10 @@ class ServiceModel(ABC):
     def params_for(self, party: Party) -> ServiceModelParams:
         """The profile that applies to ``party``."""
 
+    def required_count(self, model: EGovModel) -> int:
+        """Number of back-office links the service needs (``linking`` is a share of it)."""
+        return int(required_links(model.department_mask).sum()) if self.links_files else 0
+
     def levels(self, model: EGovModel) -> tuple[float, float]:
         """``(service_level, linking)`` of this month, computed once."""
         return self.service_level(model), self.linking(model)
@@ -182,8 +186,16 @@ class Hybrid(ServiceModel):
     """Departments integrate behind one counter; partners serve as channels.
 
     ``S = 0.5 * q_int * dept_link_share + 0.5 * q_frag * reach_share`` and visibility,
-    skill dependence are the means of the two profiles.
+    skill dependence are the means of the two profiles; ``linking`` is the department
+    link share. With ``[hybrid] partner_channels = false`` partners link their back
+    offices as under integration and both halves use the integration link share.
     """
+
+    def required_count(self, model: EGovModel) -> int:
+        if not self.config.hybrid.partner_channels:
+            return super().required_count(model)
+        d = int(model.department_mask.sum())
+        return d * (d - 1) // 2
 
     def params_for(self, party: Party) -> ServiceModelParams:
         channel = party.kind == "partner" and self.config.hybrid.partner_channels

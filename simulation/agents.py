@@ -10,6 +10,7 @@ import numpy as np
 
 from . import implementation, negotiation, resistance
 from .config import PartyGroup
+from .learning import alarmed
 
 if TYPE_CHECKING:
     from .model import EGovModel
@@ -339,8 +340,6 @@ class ChangeProgramme(mesa.Agent):
 
     def adjust(self, mean_open_resistance: float, recent_failures: int) -> None:
         """React to alarms (learning.alarmed): pause, consult more, slow the pace."""
-        from .learning import alarmed
-
         cfg = self.model.config
         a = cfg.learning.adjustment
         self.alarmed = alarmed(mean_open_resistance, recent_failures, cfg.learning)

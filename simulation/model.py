@@ -94,6 +94,7 @@ class EGovModel(mesa.Model):
         self.recent_failures: deque[int] = deque(maxlen=6)
         self.experience = 0.0
         self.load = 0.0
+        self.peak_dept_resistance = 0.0
 
         self._make_parties(streams["parties"])
         n = len(self.parties)
@@ -339,7 +340,7 @@ class EGovModel(mesa.Model):
         self.mean_pair_trust = float(self.pair_trust[off].mean()) if n > 1 else 1.0
         self.mean_resistance = float(np.mean([p.resistance for p in parties]))
         dept_r = [p.resistance for p in parties if p.kind == "department"]
-        self.peak_dept_resistance = max(getattr(self, "peak_dept_resistance", 0.0), float(np.mean(dept_r)))
+        self.peak_dept_resistance = max(self.peak_dept_resistance, float(np.mean(dept_r)))
         quality, linking = self.service.levels(self)
         self.service_quality, self.linking = float(quality), float(linking)
         # Back-office links in the service model's sense (none under fragmentation).

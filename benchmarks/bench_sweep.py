@@ -27,7 +27,9 @@ from simulation.scenario_io import validate
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--replications", type=int, default=50, help="per design point (default 50: the full 200 runs)")
+    ap.add_argument(
+        "--replications", type=int, default=50, help="per design point (default 50: the full 200 runs)"
+    )
     args = ap.parse_args()
     os.environ["EGOV_SIM_NO_PROGRESS"] = "1"
     exp = dataclasses.replace(load_experiment("service_model_x_rollout"), replications=args.replications)

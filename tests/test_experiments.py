@@ -242,6 +242,50 @@ def test_dask_local_cluster_gives_identical_bytes(tiny_w1: tuple[Path, Path], tm
         assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_existing_dask_scheduler_gives_identical_bytes(tiny_w1: tuple[Path, Path], tmp_path: Path) -> None:
+    """`--cluster ADDRESS`: a scheduler and two worker processes started separately (as on
+    a cluster, here on loopback) give the same bytes as one local worker."""
+    path, out1 = tiny_w1
+    port = _free_port()
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [
+        subprocess.Popen(
+            [*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        time.sleep(3)
+        procs.append(
+            subprocess.Popen(
+                [*worker, address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        out = tmp_path / "addr"
+        res = sweep(load_experiment(path), out, workers=2, cluster=address, progress=False)
+        assert res.failures == 0
+        for name in ("kpis.parquet", "timeseries.parquet"):
+            assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def _cli(*args: str, env: dict[str, str] | None = None) -> list[str]:
     return [sys.executable, "-m", "simulation.cli", *args]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,10 @@ from ..scenario_io import ScenarioError
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .spec import load_experiment
+
+    # Before pyarrow is imported: jemalloc/mimalloc keep freed row groups, so the parent's
+    # memory would grow with the number of runs while consolidating; malloc returns them.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     from .sweep import failure_summary, sweep
 
     exp = load_experiment(args.experiment, quick=args.quick)

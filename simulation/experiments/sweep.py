@@ -52,7 +52,7 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "data_page_size": 1 << 20,
 }
 KPI_ROW_GROUP = 50_000
-TS_ROW_GROUP = 500_000
+TS_ROW_GROUP = 100_000  # bounds the parent's memory while consolidating (about 40 MB)
 
 _ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
 

@@ -30,6 +30,13 @@ from .stats import ALPHA, bootstrap_ci, hill, mcnemar, paired, significant
 Verdict = Literal["holds", "holds in region", "partly holds", "does not hold"]
 
 
+def verdict_of(claims: list[Claim]) -> Verdict:
+    """holds if every claim is confirmed, partly if some are, else does not hold."""
+    if all(c.passed for c in claims):
+        return "holds"
+    return "partly holds" if any(c.passed for c in claims) else "does not hold"
+
+
 @dataclass
 class Claim:
     """One tested sub-claim: ``result`` compares A (reference) with B."""
@@ -193,10 +200,7 @@ def pattern_1(ctx: Context) -> PatternResult:
     save(fig, ctx.img_dir / "pattern1.png")
     worst = max(c.max_dev_discrete for c in cases if c.n == 50_000 and c.network == "complete")
     sw = [c.max_dev_discrete for c in cases if c.network == "small_world"]
-    ok = all(c.passed for c in claims)
-    verdict: Verdict = (
-        "holds" if ok else ("partly holds" if any(c.passed for c in claims) else "does not hold")
-    )
+    verdict = verdict_of(claims)
     return PatternResult(
         1,
         "S-shaped adoption; Bass limit",
@@ -321,7 +325,6 @@ def pattern_2(ctx: Context) -> PatternResult:
         ax.set(title=title, ylabel=yl)
         ax.legend()
     save(fig, ctx.img_dir / "pattern2.png")
-    ok = all(c.passed for c in claims)
     h, f = table["hostile"], table["friendly"]
     return PatternResult(
         2,
@@ -332,7 +335,7 @@ def pattern_2(ctx: Context) -> PatternResult:
         "friendly = resistance x0.5, trust.initial 0.7; rollout.strategy phased vs big_bang.",
         f"hostile: exact McNemar on stalled-or-collapsed, p < {ALPHA}, phased lower; friendly: Wilcoxon "
         f"signed-rank on months until every party finished, p < {ALPHA}, big-bang lower.",
-        "holds" if ok else ("partly holds" if any(c.passed for c in claims) else "does not hold"),
+        verdict_of(claims),
         f"Hostile: stalled/collapsed {h[0]['a']:.2f} (phased) vs {h[0]['b']:.2f} (big-bang); friendly: "
         f"finished after {f[1]['a']:.0f} vs {f[1]['b']:.0f} months. Big-bang loads every party at once "
         "(change load raises resistance and the failure hazard), so in a hostile setting withdrawals reach "
@@ -604,7 +607,6 @@ def pattern_4(ctx: Context) -> PatternResult:
     ax1.legend()
     ax2.legend()
     save(fig, ctx.img_dir / "pattern4.png")
-    ok = all(c.passed for c in claims)
     eff = {t: float(np.mean(rm[f"{t}|0.0"] - rm[f"{t}|1.2"])) for t in trusts}
     return PatternResult(
         4,
@@ -615,7 +617,7 @@ def pattern_4(ctx: Context) -> PatternResult:
         "(never binding), trust.initial x negotiation.compensation_offer grid.",
         f"Wilcoxon signed-rank (paired, CRN) on the restricted mean time to agreement (60-month horizon, "
         f"non-agreement counts 60), p < {ALPHA}.",
-        "holds" if ok else ("partly holds" if any(c.passed for c in claims) else "does not hold"),
+        verdict_of(claims),
         "Months saved by raising the offer from 0 to 1.2 M€: "
         + ", ".join(f"{v:.1f} at trust {t}" for t, v in eff.items())
         + ". The concavity is partly built in (compensation's utility is 1 − exp(−offer/0.3), scaled by "
@@ -701,7 +703,6 @@ def pattern_5(ctx: Context) -> PatternResult:
     ax2.set(xlabel="negotiation.initial_detail", ylabel="months", title="Detail at the start")
     ax2.legend()
     save(fig, ctx.img_dir / "pattern5.png")
-    ok = all(c.passed for c in claims)
     return PatternResult(
         5,
         "Package deals and detail",
@@ -709,7 +710,7 @@ def pattern_5(ctx: Context) -> PatternResult:
         "Default scenario, big-bang; negotiation.package_breadth 1-4 at detail 0.3; "
         "negotiation.initial_detail 0, 0.5, 1 at breadth 2.",
         f"Wilcoxon signed-rank (paired, CRN), p < {ALPHA}, in the claimed direction.",
-        "holds" if ok else ("partly holds" if any(c.passed for c in claims) else "does not hold"),
+        verdict_of(claims),
         f"Agreement share {np.mean(share['breadth 1']):.2f} (single issue) → {np.mean(share['breadth 2']):.2f} "
         f"(2) → {np.mean(share['breadth 4']):.2f} (4): each party finds more of its own vision in a broader "
         f"package. Months to agreement of agreed parties {np.nanmean(dl['detail 0.0']):.1f} (detail 0) vs "
@@ -840,7 +841,6 @@ def pattern_6(ctx: Context) -> PatternResult:
         title=f"Model: integrated parties (Spearman ρ = {rho.statistic:.2f})",
     )
     save(fig, ctx.img_dir / "pattern6.png")
-    ok = all(c.passed for c in claims)
     return PatternResult(
         6,
         "Trust asymmetry and path dependence",
@@ -849,7 +849,7 @@ def pattern_6(ctx: Context) -> PatternResult:
         "trust 0.6; model: default scenario with implementation.base_hazard 0.02 (more failures to observe).",
         f"mechanism: events needed to regain > 1 and a lasting gap > 0.05 after three failures; model: "
         f"Wilcoxon on the largest monthly fall vs rise of mean trust, and Spearman rho < 0 (p < {ALPHA}).",
-        "holds" if ok else ("partly holds" if any(c.passed for c in claims) else "does not hold"),
+        verdict_of(claims),
         f"One failure drops trust from {before:.2f} to {after:.2f}; {regain} positive events are needed to "
         f"regain it. After three failures trust converges to the damaged ceiling {ceil3[-1]:.2f} instead of 1. "
         f"In model runs the largest monthly fall of mean trust averages {np.mean(falls):.3f} vs the largest "
@@ -1001,7 +1001,6 @@ def pattern_7(ctx: Context) -> PatternResult:
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=7)
     save(fig, ctx.img_dir / "pattern7.png")
-    ok = all(c.passed for c in claims)
     return PatternResult(
         7,
         "Heavy-tailed overruns",
@@ -1011,7 +1010,7 @@ def pattern_7(ctx: Context) -> PatternResult:
         "Hill tail index (top 10 % of party overrun ratios) with a bootstrap 95 % CI: heavy-tailed if the "
         "upper bound is < 4; fatter if the CI of the big-bang − phased difference is below 0; Fisher exact "
         f"test on the share above 200 %, p < {ALPHA}.",
-        "holds" if ok else ("partly holds" if any(c.passed for c in claims) else "does not hold"),
+        verdict_of(claims),
         f"Shares of failing parties that overrun their investment by more than 200 %: "
         f"{100 * over2['big-bang']:.0f} % (big-bang) vs {100 * over2['phased (waves of 1)']:.0f} % (phased); "
         "the reference figure for IT projects is about one in six (Flyvbjerg & Budzier 2011). The fatter "
@@ -1195,8 +1194,7 @@ def pattern_9(ctx: Context) -> PatternResult:
         ax.set(ylabel=yl, title=yl)
     save(fig, ctx.img_dir / "pattern9.png")
     main = claims[:3]
-    ok = all(c.passed for c in main)
-    verdict: Verdict = "holds" if ok else ("partly holds" if any(c.passed for c in main) else "does not hold")
+    verdict = verdict_of(main)
     return PatternResult(
         9,
         "Polder trade-off",

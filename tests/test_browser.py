@@ -23,17 +23,10 @@ import pytest
 from conftest import REPO, egov_sim
 from PIL import Image
 
+from simulation.webapp.browser import CHROMIUM_ARGS
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 WAIT = 60_000  # ms; generous, the CI machine may be busy
 RED = (214, 39, 40)  # configuration B in compare mode (figures.RUN_COLOURS[1])

@@ -5,7 +5,9 @@ Monthly adoption probability of a citizen who has not adopted yet (brief §3.8):
     P = (p + q * A) * S * (1 - d + d * skill) * (1 - w_priv * privacy * intrusiveness * linking)
 
 A the adopted share of the citizen's contacts (everyone else under full mixing), S the
-service quality/reach (0..1), d the service model's skill dependence. With S = 1, d = 0,
+effective service level: quality/reach (0..1) x the organisation's citizen contact x
+(1 + proactive_reach x intrusiveness x linking) (computed by the model), d the service
+model's skill dependence. With S = 1, d = 0,
 no linking and full mixing a non-adopter sees A = N F / (N - 1), so the expected adopted
 share follows F' = F + (p + q N/(N-1) F)(1 - F): the discrete Bass map, exactly so as
 N grows (at N = 50,000 the factor is 1.00002).

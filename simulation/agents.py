@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from . import implementation, negotiation, resistance
+from . import implementation, learning, negotiation, resistance
 from .config import PartyGroup
-from .learning import alarmed
+from .costs import investment_split
 
 if TYPE_CHECKING:
     from .model import EGovModel
@@ -46,7 +46,10 @@ class Party(mesa.Agent):
         self.resistance = self.baseline_resistance
         self.readiness = draw(group.readiness)
         self.staff = group.staff
-        self.reach = group.reach / group.count
+        # The group's counters together serve ``reach`` of the public; each party the share
+        # r with 1 - (1 - r)^count = reach (overlapping, independent channels).
+        self.reach = 1.0 - (1.0 - group.reach) ** (1.0 / group.count)
+        self.account = f"{self.kind}:{self.name}"
         # Objective weights (the party's own vision); objective 0 is the programme's lead.
         self.weights = rng.dirichlet(np.ones(4))
         self.trust = draw(cfg.trust.initial)
@@ -72,6 +75,7 @@ class Party(mesa.Agent):
         self.late_surprise = 0.0
         self.pending_surprise = 0.0
         self.late_peak = 0.0  # highest resistance after agreement
+        self.retargeted = False  # got the adjustment's targeted compensation already
 
     @property
     def relation(self) -> str:
@@ -97,17 +101,28 @@ class Party(mesa.Agent):
             self.hit, cfg.negotiation.scope_clarity, cfg.resistance, late=False
         )
 
+    def own_investment(self) -> float:
+        """What integrating costs this party itself, M€: the profile's investment plus rework
+        for a vague start, less what other governments bear of a public party's joint part."""
+        cfg = self.model.config
+        total = self.profile.investment * (1.0 + implementation.rework_share(cfg.negotiation))
+        return investment_split(
+            total, self.public, cfg.costs.shared_investment, cfg.costs.sharing_governments
+        )[0]
+
     def position(self) -> negotiation.Position:
+        neg = self.model.config.negotiation
         return negotiation.Position(
             trust=self.trust,
             belief=self.belief,
             benefit=negotiation.recognised_benefit(
-                self.weights, self.model.config.negotiation.package_breadth
+                self.weights, neg.package_breadth, neg.initial_detail, neg.detail_rigidity
             ),
             readiness=self.readiness,
             power=self.power,
             resistance=self.resistance,
             uncertainty=self.uncertainty,
+            investment=self.own_investment(),
         )
 
     def agreement_probability(self, offer: float) -> float:
@@ -162,30 +177,35 @@ class Party(mesa.Agent):
             model.experience,
             cfg.implementation,
             pace_cut=model.programme.pace_cut,
+            uncertainty=self.uncertainty,
+            uncertainty_hazard=cfg.learning.uncertainty_hazard,
         )
         if self.stream.random() < hazard:
             self.failures += 1
             self.progress = max(0.0, self.progress - cfg.implementation.setback)
             cost = implementation.overrun(prof.investment, load, self.stream, cfg.implementation)
             self.overrun += cost
-            model.ledger.add_cost("overrun", self.relation, cost)
+            model.ledger.pay("overrun", self.account, "suppliers", cost)
             model.record("failure", self)
             return
         step = implementation.progress_rate(
             self.readiness,
             prof.duration,
             load,
-            cfg.negotiation.initial_detail,
-            cfg.negotiation.rework,
+            implementation.rework_share(cfg.negotiation),
             cfg.implementation,
-        )
+        ) * (1.0 - 0.5 * model.programme.pace_cut)
         step = min(step, 1.0 - self.progress)
         self.progress += step
         model.moved = model.moved or step > 0
-        share = 1.0 - cfg.costs.shared_investment if self.public else 1.0
-        invest = prof.investment * step * share
-        self.spent += invest
-        model.ledger.add_cost("investment", self.relation, invest)
+        # Rework for a vague start costs time (progress_rate) and money, in proportion.
+        invest = prof.investment * (1.0 + implementation.rework_share(cfg.negotiation)) * step
+        own, others = investment_split(
+            invest, self.public, cfg.costs.shared_investment, cfg.costs.sharing_governments
+        )
+        self.spent += own
+        model.ledger.pay("investment", self.account, "suppliers", own)
+        model.ledger.pay("investment", "other_governments", "suppliers", others)
         if self.progress >= 1.0 - 1e-12:
             self.set_state("integrated")
             self.finished_at = model.month
@@ -290,7 +310,12 @@ class Business(Citizen):
 
 
 class ChangeProgramme(mesa.Agent):
-    """The process manager: compensation budget, offers and payments, adjustment."""
+    """The process manager: compensation budget, offers and payments, adjustment.
+
+    The budget it may spend follows political support (``[politics]``): the ceiling is
+    ``budget * (1 + budget_elasticity * (support - initial_support))``, never below what was
+    already paid.
+    """
 
     model: EGovModel
 
@@ -298,23 +323,35 @@ class ChangeProgramme(mesa.Agent):
         super().__init__(model)
         cfg = model.config.negotiation
         self.budget = cfg.compensation_budget
-        self.remaining = cfg.compensation_budget
+        self.ceiling = cfg.compensation_budget
         self.promised_total = 0.0
         self.paid = 0.0
         self.unpaid = 0.0
         self.consultation = cfg.consultation
         self.paused = False
         self.alarmed = False
+        self.alarm_months = 0  # consecutive alarmed months (an episode)
         self.pace_cut = 0.0
+        self.wave_factor = 1.0  # re-phasing: share of the planned wave size opened
         self.adjustments = 0
 
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.ceiling - self.paid)
+
+    def follow_support(self, support: float) -> None:
+        """Set the budget ceiling from political support (0..1)."""
+        pol = self.model.config.politics
+        factor = max(0.0, 1.0 + pol.budget_elasticity * (support - pol.initial_support))
+        self.ceiling = max(self.paid, self.budget * factor)
+
     def offer_for(self, party: Party) -> float:
-        """Offer (M€) within what may still be promised: ``budget * overcommit - promised``."""
+        """Offer (M€) within what may still be promised: ``ceiling * overcommit - promised``."""
         cfg = self.model.config
         offer = cfg.negotiation.compensation_offer
         if self.alarmed and party.resistance > cfg.learning.resistance_alarm:
             offer *= 1.0 + cfg.learning.adjustment
-        capacity = self.budget * cfg.negotiation.overcommit - self.promised_total
+        capacity = self.ceiling * cfg.negotiation.overcommit - self.promised_total
         return max(0.0, min(offer, capacity))
 
     def promise(self, party: Party, offer: float) -> None:
@@ -328,23 +365,38 @@ class ChangeProgramme(mesa.Agent):
         if due <= 0:
             return
         paid = min(due, self.remaining)
-        self.remaining -= paid
         self.paid += paid
         party.received += paid
         if paid > 0:
-            self.model.ledger.add_cost("compensation", party.relation, paid)
+            self.model.ledger.pay("compensation", "programme", party.account, paid)
             self.model.record("paid", party, paid)
         if due - paid > 1e-12:
             self.unpaid += due - paid
             self.model.record("unpaid", party, (due - paid) / due)
 
     def adjust(self, mean_open_resistance: float, recent_failures: int) -> None:
-        """React to alarms (learning.alarmed): pause, consult more, slow the pace."""
+        """React to alarms (learning.alarmed) with room for adjustment a (0..1): pause new
+        waves for up to 6 months of an alarm episode, then re-phase (waves of (1 - a/2) the
+        planned size); consult more (+0.4 a); slow the pace (hazard x (1 - a/2), progress
+        x (1 - a/4)); re-target compensation (offers x (1 + a) to resisting parties, and a
+        one-off a x offer / 2 to committed parties above the resistance alarm)."""
         cfg = self.model.config
         a = cfg.learning.adjustment
-        self.alarmed = alarmed(mean_open_resistance, recent_failures, cfg.learning)
+        self.alarmed = learning.alarmed(mean_open_resistance, recent_failures, cfg.learning)
+        self.alarm_months = self.alarm_months + 1 if self.alarmed else 0
         self.adjustments += int(self.alarmed)
-        self.paused = self.alarmed
-        extra = 0.4 * a if self.alarmed else 0.0
-        self.consultation = min(1.0, cfg.negotiation.consultation + extra)
+        self.paused = self.alarmed and self.alarm_months <= 6
+        self.wave_factor = 1.0 - 0.5 * a if self.alarmed else 1.0
+        self.consultation = min(1.0, cfg.negotiation.consultation + (0.4 * a if self.alarmed else 0.0))
         self.pace_cut = 0.5 * a if self.alarmed else 0.0
+        if self.alarmed and a > 0:
+            bonus = 0.5 * a * cfg.negotiation.compensation_offer
+            for p in self.model.parties:
+                if (
+                    p.state in {"committed", "integrating"}
+                    and not p.retargeted
+                    and p.resistance > cfg.learning.resistance_alarm
+                    and self.remaining > 0
+                ):
+                    p.retargeted = True
+                    self.pay(p, min(bonus, self.remaining))

@@ -15,13 +15,16 @@ ServiceModelName = Literal["integration", "fragmentation", "hybrid"]
 RolloutName = Literal["big_bang", "phased", "pilot"]
 OrganisationType = Literal["municipality", "province", "water_board", "executive_agency"]
 
-#: Share of a service's value per relation (citizens, businesses, governments, employees)
-#: by organisation type (brief §2: provinces and water boards have little citizen contact).
-RELATION_WEIGHTS: dict[str, tuple[float, float, float, float]] = {
-    "municipality": (0.50, 0.20, 0.15, 0.15),
-    "province": (0.10, 0.20, 0.55, 0.15),
-    "water_board": (0.15, 0.10, 0.60, 0.15),
-    "executive_agency": (0.45, 0.30, 0.10, 0.15),
+#: What an organisation type changes (brief §2; article: "Burgers hebben van nature weinig
+#: contact met provincies", the province's value lies in its relation with municipalities):
+#: (represented population, persons; citizen contact, service needs per person-month
+#: relative to a municipality; government-to-government value, multiplier of the saving of
+#: a working link with another government).
+ORGANISATION_PROFILES: dict[str, tuple[int, float, float]] = {
+    "municipality": (100_000, 1.0, 1.0),
+    "province": (1_100_000, 0.15, 4.0),
+    "water_board": (700_000, 0.25, 3.0),
+    "executive_agency": (13_000_000, 0.6, 1.0),
 }
 RELATIONS = ("citizens", "businesses", "governments", "employees")
 
@@ -44,6 +47,29 @@ class OrganisationConfig(Section):
         "municipality", "Organisation type; sets how value splits over the four relations"
     )
     name: str = _f("Municipality", "Label used in tables and plots", max_length=120)
+    citizen_contact: float | None = _f(
+        None,
+        "Service needs per person-month relative to a municipality (scales adoption and citizen "
+        "savings); empty = the organisation type's value (municipality 1, province 0.15, water board "
+        "0.25, executive agency 0.6)",
+        ge=0,
+        le=10,
+    )
+    government_value: float | None = _f(
+        None,
+        "Multiplier of the saving of a working link with another government; empty = the type's "
+        "value (municipality 1, province 4, water board 3, executive agency 1)",
+        ge=0,
+        le=100,
+    )
+
+    @property
+    def contact(self) -> float:
+        return ORGANISATION_PROFILES[self.type][1] if self.citizen_contact is None else self.citizen_contact
+
+    @property
+    def g2g(self) -> float:
+        return ORGANISATION_PROFILES[self.type][2] if self.government_value is None else self.government_value
 
 
 class ServiceConfig(Section):
@@ -54,18 +80,27 @@ class ServiceConfig(Section):
     intrusiveness: float = _f(0.3, "Pro-active linking of files, 0 none .. 1 full profiling", ge=0, le=1)
     service_focus: float = _f(
         0.5,
-        "Share of the programme framed as customer service (vs citizenship); raises expectations",
+        "Share of the programme framed as customer service; raises expectations, and the rest "
+        "(1 - service_focus) is the citizenship (participation) channel",
         ge=0,
         le=1,
+    )
+    proactive_reach: float = _f(
+        0.5,
+        "Extra adoption probability (share) at full intrusiveness and full linking: the government "
+        "approaches citizens itself",
+        ge=0,
+        le=5,
+    )
+    proactive_saving: float = _f(
+        0.5, "Extra citizen saving (share) at full intrusiveness and full linking: less effort", ge=0, le=5
     )
 
 
 class ServiceModelParams(Section):
     autonomy_loss: float = _f(0.5, "Loss of autonomy a party suffers, per unit power", ge=0, le=1)
     complexity: float = _f(1.0, "Implementation complexity multiplier", ge=0.05, le=5)
-    duration: float = _f(
-        18.0, "Months to integrate at readiness 1, no load, full initial detail", gt=0, le=240
-    )
+    duration: float = _f(12.0, "Months to integrate at readiness 1, no load, no rework", gt=0, le=240)
     investment: float = _f(0.5, "Investment per party, M€", ge=0, le=1000)
     quality_ceiling: float = _f(1.0, "Highest service quality/reach reachable", ge=0, le=1)
     skill_dependence: float = _f(
@@ -86,7 +121,7 @@ def _integration() -> ServiceModelParams:
     return ServiceModelParams(
         autonomy_loss=0.35,
         complexity=1.0,
-        duration=18.0,
+        duration=12.0,
         investment=0.8,
         quality_ceiling=1.0,
         skill_dependence=0.7,
@@ -100,7 +135,7 @@ def _fragmentation() -> ServiceModelParams:
     return ServiceModelParams(
         autonomy_loss=0.15,
         complexity=0.4,
-        duration=9.0,
+        duration=6.0,
         investment=0.25,
         quality_ceiling=0.65,
         skill_dependence=0.25,
@@ -193,9 +228,19 @@ class PartnersConfig(Section):
 
 
 class CitizensConfig(Section):
-    count: int = _f(10_000, "Number of citizens (or businesses)", ge=10, le=50_000_000)
-    p: float = _f(0.004, "Bass innovation coefficient, per month", ge=0, le=1)
-    q: float = _f(0.06, "Bass imitation coefficient, per month", ge=0, le=1)
+    count: int = _f(
+        10_000, "Simulated citizens (or businesses): a sample of the population", ge=10, le=50_000_000
+    )
+    population: int | None = _f(
+        None,
+        "Represented population, persons (or businesses); money is scaled to it; empty = the "
+        "organisation type's default (municipality 100,000, province 1,100,000, water board 700,000, "
+        "executive agency 13,000,000)",
+        ge=1,
+        le=2_000_000_000,
+    )
+    p: float = _f(0.01, "Bass innovation coefficient, per month", ge=0, le=1)
+    q: float = _f(0.08, "Bass imitation coefficient, per month", ge=0, le=1)
     network: Literal["small_world", "complete"] = _f(
         "small_world", "Social network: Watts-Strogatz small world or full mixing"
     )
@@ -239,14 +284,32 @@ class NegotiationConfig(Section):
     detail_issues: float = _f(6.0, "Extra issues at full initial detail", ge=0, le=100)
     settle_rate: float = _f(0.45, "Probability an issue is settled per month at full trust", gt=0, le=1)
     consultation_slowdown: float = _f(0.5, "Settle rate lost at full consultation", ge=0, le=0.95)
-    benefit_weight: float = _f(3.5, "Utility of the full recognised, trusted benefit", ge=0, le=10)
+    benefit_weight: float = _f(4.0, "Utility of the full recognised, trusted benefit", ge=0, le=10)
     decisiveness: float = _f(6.0, "Slope of the logistic agreement probability", gt=0, le=100)
     cost_weight: float = _f(0.5, "Utility lost per unit of complexity at readiness 0", ge=0, le=5)
     resistance_weight: float = _f(0.6, "Utility lost at resistance 1", ge=0, le=5)
     uncertainty_weight: float = _f(0.3, "Utility lost at full uncertainty", ge=0, le=5)
     max_rounds: int = _f(6, "Rejections before a party refuses for good", ge=1, le=100)
     overcommit: float = _f(1.25, "Promises the programme makes per euro of budget", ge=1, le=5)
-    rework: float = _f(0.5, "Extra implementation time at zero initial detail (share)", ge=0, le=5)
+    rework: float = _f(
+        0.6, "Extra implementation time and investment at zero initial detail (share)", ge=0, le=5
+    )
+    rework_shape: float = _f(
+        2.0, "Exponent of (1 - detail) in rework: >1 = the main lines remove most of it", ge=0.5, le=5
+    )
+    detail_rigidity: float = _f(
+        0.7,
+        "Share of the package deal's extra objectives a full blueprint leaves no room to trade (article: "
+        "package deals need a vision at main lines)",
+        ge=0,
+        le=1,
+    )
+    investment_weight: float = _f(
+        0.4, "Utility lost at an own investment far above investment_scale", ge=0, le=10
+    )
+    investment_scale: float = _f(
+        2.0, "Own investment at which its utility loss reaches 63 % of investment_weight, M€", gt=0, le=1000
+    )
 
 
 class TrustConfig(Section):
@@ -269,8 +332,16 @@ class ResistanceConfig(Section):
     compensation_effect: float = _f(0.15, "Fall per M€ compensation received", ge=0, le=5)
     relaxation: float = _f(0.02, "Monthly pull back to the party's baseline", ge=0, le=1)
     scope_surprise: float = _f(0.35, "Rise when a vague scope is pinned down (at clarity 0)", ge=0, le=1)
-    withdraw_threshold: float = _f(0.7, "Resistance above which committed parties may withdraw", ge=0, le=1)
-    withdraw_rate: float = _f(0.1, "Monthly withdrawal probability above the threshold", ge=0, le=1)
+    withdraw_threshold: float = _f(
+        0.45, "Resistance above which committed parties reconsider their commitment", ge=0, le=0.99
+    )
+    withdraw_rate: float = _f(
+        0.25,
+        "Monthly withdrawal probability at resistance 1, trust 0 and no progress; scales with "
+        "(R - threshold)/(1 - threshold), (1 - trust) and (1 - progress/2)",
+        ge=0,
+        le=1,
+    )
 
 
 class ImplementationConfig(Section):
@@ -296,10 +367,29 @@ class LearningConfig(Section):
         "learning", "Learning updates beliefs from outcomes; rational keeps the business case"
     )
     rate: float = _f(0.3, "Weight of observed outcomes in beliefs; uncertainty shrink", ge=0, le=1)
-    experience_gain: float = _f(0.5, "Largest hazard reduction from earlier integrations", ge=0, le=1)
+    engagement: float = _f(
+        0.05,
+        "Uncertainty shrink per month a learning party is at the table or implementing, as a share of "
+        "rate (getting to know what the change means by taking part)",
+        ge=0,
+        le=1,
+    )
+    uncertainty_hazard: float = _f(
+        1.0,
+        "Extra failure hazard (share) at full uncertainty: parties that have no grip on what the change "
+        "means for them make more mistakes",
+        ge=0,
+        le=10,
+    )
+    experience_gain: float = _f(
+        0.3,
+        "Largest hazard reduction from earlier integrations (learning by doing, any strategy)",
+        ge=0,
+        le=1,
+    )
     experience_scale: float = _f(3.0, "Integrations that give 63 % of the experience gain", gt=0)
     adjustment: float = _f(0.5, "Room for adjustment between waves, 0 none .. 1 full", ge=0, le=1)
-    resistance_alarm: float = _f(0.55, "Mean resistance that makes the programme adjust", ge=0, le=1)
+    resistance_alarm: float = _f(0.45, "Mean resistance that makes the programme adjust", ge=0, le=1)
     failure_alarm: int = _f(2, "Failures in the last 6 months that make it adjust", ge=1, le=1000)
     initial_belief: float = _f(0.6, "Business-case belief that benefits materialise", ge=0, le=1)
     initial_uncertainty: float = _f(
@@ -312,16 +402,72 @@ class LegitimacyConfig(Section):
     expectation: float = _f(0.4, "Service quality citizens expect", ge=0, le=1)
     expectation_boost: float = _f(0.3, "Extra expectation at full service focus", ge=0, le=1)
     privacy_erosion: float = _f(0.004, "Monthly loss at full concern, intrusiveness and linking", ge=0, le=1)
+    participation_rate: float = _f(
+        0.002,
+        "Monthly share of the gap to full legitimacy closed by the citizenship channel at service_focus 0 "
+        "(citizens as citoyen: involvement in policy, not only service)",
+        ge=0,
+        le=1,
+    )
     relaxation: float = _f(0.01, "Monthly pull back to the initial level", ge=0, le=1)
 
 
 class CostsConfig(Section):
-    citizen_saving: float = _f(1.5, "Saving per adopting citizen, € per month", ge=0)
-    business_saving: float = _f(8.0, "Saving per adopting business, € per month", ge=0)
-    government_saving: float = _f(0.004, "Saving for other governments per working link, M€/month", ge=0)
-    staff_saving: float = _f(0.00015, "Saving per affected staff member once integrated, M€/month", ge=0)
-    shared_investment: float = _f(0.3, "Share of public parties' investment shared with others", ge=0, le=1)
-    consultation_cost: float = _f(0.01, "Cost of full consultation per open party, M€/month", ge=0)
+    citizen_saving: float = _f(
+        1.5, "Saving per adopting citizen at citizen contact 1 (time, travel), € per month", ge=0, le=1000
+    )
+    business_saving: float = _f(
+        8.0, "Saving per adopting business at contact 1, € per month", ge=0, le=10_000
+    )
+    government_saving: float = _f(
+        0.004, "Saving per working back-office link, split over its two ends, M€/month", ge=0, le=10
+    )
+    staff_saving: float = _f(
+        0.00015, "Saving per affected staff member once integrated, M€/month", ge=0, le=1
+    )
+    shared_investment: float = _f(
+        0.3, "Share of public parties' investment built jointly with other governments", ge=0, le=1
+    )
+    sharing_governments: int = _f(
+        2,
+        "Other governments sharing the joint investment (e.g. neighbouring municipalities building one "
+        "counter); the joint part is split equally over them and the party, 0 = nobody shares",
+        ge=0,
+        le=1000,
+    )
+    consultation_cost: float = _f(0.01, "Cost of full consultation per open party, M€/month", ge=0, le=10)
+    participation_cost: float = _f(
+        0.005,
+        "Cost of the citizenship channel per 100,000 represented people at service_focus 0, M€/month",
+        ge=0,
+        le=10,
+    )
+
+
+class PoliticsConfig(Section):
+    """Political support of the council/board: follows uptake and legitimacy, and feeds back
+    into the programme's budget and patience."""
+
+    initial_support: float = _f(0.6, "Political support at month 0", ge=0, le=1)
+    rate: float = _f(0.05, "Monthly share of the gap to the target support closed", ge=0, le=1)
+    uptake_weight: float = _f(0.5, "Target support gained at full adoption", ge=0, le=5)
+    legitimacy_weight: float = _f(1.0, "Target support gained per unit of legitimacy change", ge=0, le=10)
+    patience: int = _f(
+        36, "Months the council waits for a first visible service before support erodes", ge=0, le=1200
+    )
+    impatience: float = _f(
+        0.15, "Target support lost per year past patience, times (1 - service level)", ge=0, le=5
+    )
+    budget_elasticity: float = _f(
+        1.0,
+        "Budget change per unit of support above (below) the initial support: the ceiling is "
+        "budget x (1 + elasticity x (support - initial)), never below what was paid",
+        ge=0,
+        le=10,
+    )
+    cancel_below: float = _f(
+        0.2, "Support below which the council cancels the programme (collapse), 0 never", ge=0, le=1
+    )
 
 
 class ScenarioConfig(Section):
@@ -344,10 +490,19 @@ class ScenarioConfig(Section):
     learning: LearningConfig = Field(default_factory=LearningConfig)
     legitimacy: LegitimacyConfig = Field(default_factory=LegitimacyConfig)
     costs: CostsConfig = Field(default_factory=CostsConfig)
+    politics: PoliticsConfig = Field(default_factory=PoliticsConfig)
 
     @property
-    def relation_weights(self) -> tuple[float, float, float, float]:
-        return RELATION_WEIGHTS[self.organisation.type]
+    def population(self) -> int:
+        """Represented population (persons or businesses); ``citizens.population`` or the
+        organisation type's default."""
+        pop = self.citizens.population
+        return ORGANISATION_PROFILES[self.organisation.type][0] if pop is None else pop
+
+    @property
+    def scale(self) -> float:
+        """Represented people per simulated agent."""
+        return self.population / self.citizens.count
 
     def flat(self) -> dict[str, Any]:
         """Parameters as ``{"section.key": value}`` (party groups stay lists of dicts)."""

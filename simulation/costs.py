@@ -1,48 +1,154 @@
-"""Costs and benefits per relation (brief §3.10), in M€.
+"""Money per relation, double-entry (brief §3.10), in M€ for the represented population.
 
-Relations: citizens, businesses, governments, employees. A party's costs count on its own
-relation: departments on employees (own back offices and staff), public partners on
-governments, private partners on businesses. Public parties share ``shared_investment`` of
-their investment with other governments (several municipalities building one counter).
+Every flow has a payer and a payee account:
 
-Monthly benefits, scaled by the organisation type's relation weight ``w_r`` (x 4, so an
-even split scales by 1):
-    citizens    = citizen_saving  * adopters * 1e-6 * 4 w_citizens     (citizen audience)
-    businesses  = business_saving * adopters * 1e-6 * 4 w_businesses   (business audience)
-    governments = government_saving * working links * 4 w_governments
-    employees   = staff_saving * staff of integrated departments * 4 w_employees
+    account             relation      what it is
+    programme           employees     the organisation's change programme (its budget)
+    department:<name>   employees     a back office of the organisation
+    partner:<name>      governments   a public partner (another government body)
+                        businesses    a private partner
+    citizens            citizens      the public (persons), as a whole
+    businesses          businesses    the business public, as a whole
+    other_governments   governments   governments outside the model that co-invest
+    suppliers           –             IT suppliers, consultants (where resource costs go)
+    savings             –             avoided costs (where savings come from)
+
+Flows (kind: payer -> payee):
+    investment         party -> suppliers (own share), other_governments -> suppliers
+                       (the joint part of a public party's investment that the
+                       ``sharing_governments`` others bear, see :func:`investment_split`)
+    overrun            party -> suppliers
+    compensation       programme -> party (income to the party)
+    channel_fees       programme -> private partner (income to the partner)
+    consultation       programme -> suppliers
+    participation      programme -> suppliers (the citizenship channel)
+    saving             savings -> citizens / businesses (adopters), -> each end of a working
+                       link (governments' and partners' own processes), -> department (staff)
+
+Money scales with the represented population (``citizens.population``), never with the
+number of simulated agents: a simulated adopter stands for ``population / count`` people.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections import defaultdict
+from dataclasses import dataclass
 
 from .config import RELATIONS
 
-COST_KINDS = ("investment", "compensation", "channel_fees", "overrun", "consultation")
+COST_KINDS = ("investment", "overrun", "compensation", "channel_fees", "consultation", "participation")
+#: Kinds whose payee is outside the four relations: the programme's resource cost.
+RESOURCE_KINDS = ("investment", "overrun", "consultation", "participation")
+EXTERNAL = ("suppliers", "savings")
+
+
+def relation_of(account: str, public: bool | None = None) -> str | None:
+    """The relation (column of the scorecard) an account belongs to; None for external ones."""
+    if account in EXTERNAL:
+        return None
+    if account in ("citizens", "businesses"):
+        return account
+    if account == "other_governments":
+        return "governments"
+    if account.startswith("partner:"):
+        return "governments" if public else "businesses"
+    return "employees"  # programme and departments: the own organisation
+
+
+def investment_split(amount: float, public: bool, shared: float, sharing: int) -> tuple[float, float]:
+    """(own part, other governments' part) of an investment ``amount`` (M€).
+
+    A public party builds ``shared`` of it jointly with ``sharing`` other governments and
+    bears an equal share of that joint part: own = amount (1 - shared + shared / (sharing + 1)).
+    """
+    if not public or sharing <= 0 or shared <= 0:
+        return amount, 0.0
+    joint = amount * shared
+    own_joint = joint / (sharing + 1)
+    return amount - joint + own_joint, joint - own_joint
+
+
+@dataclass(frozen=True)
+class Flow:
+    kind: str
+    payer: str
+    payee: str
+    amount: float
 
 
 class Ledger:
-    """Running totals of costs (by kind and relation) and benefits (by relation)."""
+    """Cumulative flows ``(kind, payer, payee) -> M€``, with account relations."""
 
     def __init__(self) -> None:
-        self.cost = np.zeros(len(RELATIONS))
-        self.benefit = np.zeros(len(RELATIONS))
-        self.by_kind = dict.fromkeys(COST_KINDS, 0.0)
+        self.flows: dict[tuple[str, str, str], float] = defaultdict(float)
+        self.relation: dict[str, str | None] = {a: relation_of(a) for a in (*EXTERNAL, "programme")}
+        self.relation.update(
+            {"citizens": "citizens", "businesses": "businesses", "other_governments": "governments"}
+        )
+        self.resource_cost = 0.0
+        self.savings = 0.0
 
-    def add_cost(self, kind: str, relation: str, amount: float) -> None:
+    def open_account(self, account: str, public: bool | None = None) -> None:
+        self.relation[account] = relation_of(account, public)
+
+    def pay(self, kind: str, payer: str, payee: str, amount: float) -> None:
+        """Book ``amount`` M€ (≥ 0) paid by ``payer`` to ``payee``."""
         if amount < 0:
-            raise ValueError(f"negative cost {amount} for {kind}")
-        self.by_kind[kind] += amount
-        self.cost[RELATIONS.index(relation)] += amount
+            raise ValueError(f"negative flow {amount} for {kind} ({payer} -> {payee})")
+        if amount == 0:
+            return
+        if payer not in self.relation or payee not in self.relation:
+            raise KeyError(f"unknown account in {kind}: {payer} -> {payee}")
+        self.flows[(kind, payer, payee)] += amount
+        if payee == "suppliers":
+            self.resource_cost += amount
+        if payer == "savings":
+            self.savings += amount
 
-    def add_benefit(self, relation: str, amount: float) -> None:
-        self.benefit[RELATIONS.index(relation)] += amount
+    # ------------------------------------------------------------------ views
+    def balances(self) -> dict[str, float]:
+        """Net position (inflow - outflow) of every account; they sum to zero."""
+        out = dict.fromkeys(self.relation, 0.0)
+        for (_, payer, payee), amount in self.flows.items():
+            out[payer] -= amount
+            out[payee] += amount
+        return out
+
+    def by_kind(self, kind: str, *, payer: str | None = None, payee: str | None = None) -> float:
+        return sum(
+            a
+            for (k, pr, pe), a in self.flows.items()
+            if k == kind and (payer is None or pr == payer) and (payee is None or pe == payee)
+        )
+
+    def relation_net(self) -> dict[str, float]:
+        """Net position per relation (savings and income minus payments), M€."""
+        out = dict.fromkeys(RELATIONS, 0.0)
+        for account, value in self.balances().items():
+            rel = self.relation[account]
+            if rel is not None:
+                out[rel] += value
+        return out
+
+    def relation_has_accounts(self) -> dict[str, bool]:
+        """Whether any account of the relation took part in a flow."""
+        seen = {a for (_, pr, pe) in self.flows for a in (pr, pe)}
+        out = dict.fromkeys(RELATIONS, False)
+        for account in seen:
+            rel = self.relation[account]
+            if rel is not None:
+                out[rel] = True
+        return out
+
+    def rows(self) -> list[Flow]:
+        return [Flow(k, pr, pe, a) for (k, pr, pe), a in sorted(self.flows.items())]
 
     @property
     def total_cost(self) -> float:
-        return float(self.cost.sum())
+        """Resource cost: what leaves the books to suppliers (transfers between parties,
+        compensation and fees, net out)."""
+        return self.resource_cost
 
     @property
     def total_benefit(self) -> float:
-        return float(self.benefit.sum())
+        return self.savings

@@ -1,10 +1,12 @@
 """Implementation of committed parties (brief §3.5).
 
+    rework share       = rework * (1 - detail) ** rework_shape
     progress per month = (0.3 + 0.7 readiness)
-                         / (duration * (1 + rework * (1 - detail)))
+                         / (duration * (1 + rework share))
                          / (1 + load_slowdown * L)
     hazard h           = min(1, base_hazard * complexity * (1 + load_hazard * L)
-                                * (1.5 - readiness) * (1 - experience) * (1 - pace_cut))
+                                * (1.5 - readiness) * (1 + uncertainty_hazard * u)
+                                * (1 - experience) * (1 - pace_cut))
     overrun per failure = investment * overrun_scale * X,  X ~ Lomax(alpha),
     alpha              = overrun_alpha / (1 + load_tail * L)
 
@@ -17,14 +19,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ImplementationConfig
+from .config import ImplementationConfig, NegotiationConfig
+
+
+def rework_share(cfg: NegotiationConfig) -> float:
+    """Extra implementation time and investment (share) for what the start left vague:
+    ``rework * (1 - initial_detail) ** rework_shape``."""
+    return cfg.rework * (1.0 - cfg.initial_detail) ** cfg.rework_shape
 
 
 def progress_rate(
-    readiness: float, duration: float, load: float, detail: float, rework: float, cfg: ImplementationConfig
+    readiness: float, duration: float, load: float, rework: float, cfg: ImplementationConfig
 ) -> float:
-    """Share of the integration completed in one month (0..1)."""
-    months = duration * (1.0 + rework * (1.0 - detail))
+    """Share of the integration completed in one month (0..1); ``rework`` from :func:`rework_share`."""
+    months = duration * (1.0 + rework)
     return (0.3 + 0.7 * readiness) / months / (1.0 + cfg.load_slowdown * load)
 
 
@@ -35,9 +43,13 @@ def failure_hazard(
     experience: float,
     cfg: ImplementationConfig,
     pace_cut: float = 0.0,
+    uncertainty: float = 0.0,
+    uncertainty_hazard: float = 0.0,
 ) -> float:
-    """Monthly probability of a failure or setback (0..1)."""
+    """Monthly probability of a failure or setback (0..1); ``uncertainty`` is the party's
+    (0..1), which a learning strategy shrinks."""
     h = cfg.base_hazard * complexity * (1.0 + cfg.load_hazard * load) * (1.5 - readiness)
+    h *= 1.0 + uncertainty_hazard * uncertainty
     return float(min(1.0, h * (1.0 - experience) * (1.0 - pace_cut)))
 
 

@@ -3,15 +3,21 @@
 Learning strategy: each observed outcome (a party integrating = 1, a failure = 0) moves a
 party's belief m that benefits materialise, ``m' = m + rate * s * (outcome - m)`` (s the
 event's weight: own 1, a peer's 0.3), and shrinks its uncertainty, ``u' = u (1 - rate s)``;
-earlier integrations also lower the failure hazard of later ones by
-``experience = experience_gain * (1 - exp(-n_integrated / experience_scale))``.
-Rational strategy: the initial business case is kept (no updates, no experience).
+every month at the table or implementing shrinks it too (s = ``engagement``).
+Uncertainty weighs on the decision (negotiation) and raises the failure hazard
+(implementation: parties that have no grip on what the change means for them make more
+mistakes, article: "meer vat krijgen op de daadwerkelijke betekenis"), so learning acts
+through beliefs and uncertainty. Rational strategy: the initial business case is kept.
+Learning by doing happens under either strategy: earlier integrations lower the hazard of
+later ones by ``experience = experience_gain * (1 - exp(-n_integrated / experience_scale))``.
 
 Adjustment (level a in [0, 1]): while the programme is alarmed (mean resistance of open
 parties above ``resistance_alarm`` or at least ``failure_alarm`` failures in the last six
-months) it pauses new waves (if a > 0), intensifies consultation by ``0.4 a``, raises
-offers to parties above the resistance alarm by a share a, and slows the pace of
-implementation, cutting the hazard by ``0.5 a``.
+months) it pauses new waves for up to six months of an alarm episode and then opens
+waves of ``(1 - a/2)`` the planned size (re-phasing), intensifies consultation by ``0.4 a``,
+re-targets compensation (offers x (1 + a) to resisting parties, a one-off ``a x offer / 2``
+to committed parties above the resistance alarm) and slows the pace of implementation
+(hazard x (1 - a/2), progress x (1 - a/4)). See ``agents.ChangeProgramme.adjust``.
 """
 
 from __future__ import annotations
@@ -40,9 +46,7 @@ def shrink_uncertainty(u: float, weight: float, cfg: LearningConfig) -> float:
 
 
 def experience(n_integrated: int, cfg: LearningConfig) -> float:
-    """Hazard reduction (0..experience_gain) from parties integrated so far."""
-    if not learns(cfg):
-        return 0.0
+    """Hazard reduction (0..experience_gain) from parties integrated so far (any strategy)."""
     return cfg.experience_gain * (1.0 - math.exp(-n_integrated / cfg.experience_scale))
 
 

@@ -1,14 +1,18 @@
 """Citizens' trust in government (brief §3.9), vectorised.
 
     L1 = L + rate * adopted * visibility * (S - E)
+           + participation_rate * (1 - service_focus) * (1 - L)
     L2 = L1 - privacy_erosion * privacy * intrusiveness * linking
     L' = clip(L2 + relaxation * (L0 - L2), 0, 1)      (applied in this order)
     E  = expectation + expectation_boost * service_focus
 
 Experience is credited to government only as far as it is visible (fragmentation earns
 little). A service-only framing raises expectations E; when the service does not meet
-them, legitimacy falls even as use grows (the "legitimacy paradox"). Linked files erode
-trust among privacy-concerned citizens.
+them, legitimacy falls even as use grows (the "legitimacy paradox"); and it neglects the
+citizen as *citoyen*: the citizenship (participation) channel, the programme's share
+``1 - service_focus``, builds trust among all citizens, users or not (article: "de burger
+is meer dan een klant ... ook nog citoyen"). Linked files erode trust among
+privacy-concerned citizens.
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ def step(
     intrusiveness: float,
     linking: float,
     cfg: LegitimacyConfig,
+    service_focus: float = 1.0,
 ) -> None:
     """Update ``legitimacy`` in place for one month."""
     gain = cfg.rate * visibility * (service - expected)
     legitimacy += np.where(adopted, gain, 0.0)
+    citizenship = cfg.participation_rate * (1.0 - service_focus)
+    if citizenship > 0.0:
+        legitimacy += citizenship * (1.0 - legitimacy)
     if linking > 0.0 and intrusiveness > 0.0:
         legitimacy -= (cfg.privacy_erosion * intrusiveness * linking) * privacy
     legitimacy += cfg.relaxation * (baseline - legitimacy)

@@ -17,7 +17,7 @@ from .config import ScenarioConfig, scalar_parameters
 from .costs import Ledger
 from .rollout import make_rollout
 from .scenario_io import deep_merge, load_scenario, validate
-from .service_models import make_service_model
+from .service_models import config_warnings, make_service_model
 
 #: Columns of the time series (one row per month), each a model attribute.
 SERIES = (
@@ -37,6 +37,7 @@ SERIES = (
     "cumulative_benefit",
     "failures",
     "load",
+    "political_support",
 )
 
 #: Streams spawned from the master seed, one per source of randomness.
@@ -85,6 +86,11 @@ class EGovModel(mesa.Model):
         self.rollout = make_rollout(config)
         self.ledger = Ledger()
         self.programme = ChangeProgramme(self)
+        self.warnings = config_warnings(config)
+        self.scale = config.scale  # represented people per simulated agent
+        self.political_support = config.politics.initial_support
+        self.first_service_month: int | None = None
+        self.cancelled = False
         self._events: list[tuple[str, Party, float]] = []
         self.moved = False
         self.still_months = 0
@@ -122,6 +128,7 @@ class EGovModel(mesa.Model):
         member.populate(self, config.citizens.count)
         self.expected_quality = legitimacy.expectation(config.service.service_focus, config.legitimacy)
         self.initial_legitimacy = float(self.population.legitimacy.mean())
+        self.expected_legitimacy = legitimacy.expectation(config.service.service_focus, config.legitimacy)
         self.adoption = self.population.adoption
         self.legitimacy = self.initial_legitimacy
         self.cumulative_benefit = 0.0
@@ -143,7 +150,11 @@ class EGovModel(mesa.Model):
         for cls, group in groups:
             for number in range(1, group.count + 1):
                 rng = np.random.default_rng(next(seeds))
-                self.parties.append(cls(self, len(self.parties), group, rng, number))
+                party = cls(self, len(self.parties), group, rng, number)
+                if party.account in self.ledger.relation:  # two groups of the same name
+                    party.account = f"{party.account} ({party.index})"
+                self.ledger.open_account(party.account, party.public)
+                self.parties.append(party)
 
     # ----------------------------------------------------------------- queries
     def integrated_mask(self) -> np.ndarray:
@@ -259,6 +270,10 @@ class EGovModel(mesa.Model):
             if p.agreed_at is not None:
                 p.late_peak = max(p.late_peak, p.resistance)
             # Learning from this month's outcomes, own weighted 1, peers' PEER_WEIGHT.
+            if p.state in OPEN:
+                p.uncertainty = learning.shrink_uncertainty(
+                    p.uncertainty, cfg.learning.engagement, cfg.learning
+                )
             for outcome, own, peers in (
                 (1.0, joined[i], successes - joined[i]),
                 (0.0, failed[i], failed.sum() - failed[i]),
@@ -268,7 +283,7 @@ class EGovModel(mesa.Model):
                     p.belief = learning.update_belief(p.belief, outcome, weight, cfg.learning)
                     p.uncertainty = learning.shrink_uncertainty(p.uncertainty, weight, cfg.learning)
             if p.state in {"committed", "integrating"} and resistance.withdraws(
-                p.resistance, p.stream.random(), cfg.resistance
+                p.resistance, p.stream.random(), cfg.resistance, trust=p.trust, progress=p.progress
             ):
                 p.withdraw()
 
@@ -313,7 +328,10 @@ class EGovModel(mesa.Model):
     def _check_programme(self) -> None:
         cfg = self.config.implementation
         gone = sum(p.state in {"refused", "withdrawn"} for p in self.parties)
-        if gone / len(self.parties) >= cfg.collapse_share:
+        cancel = self.config.politics.cancel_below
+        if not self.finished and self.political_support < cancel:
+            self.cancelled = True  # the council pulls the plug
+        if gone / len(self.parties) >= cfg.collapse_share or self.cancelled:
             self.collapsed = True
             for p in self.parties:
                 if p.state in OPEN or p.state == "waiting":
@@ -343,17 +361,31 @@ class EGovModel(mesa.Model):
         self.peak_dept_resistance = max(self.peak_dept_resistance, float(np.mean(dept_r)))
         quality, linking = self.service.levels(self)
         self.service_quality, self.linking = float(quality), float(linking)
+        if self.first_service_month is None and self.service_quality > 0:
+            self.first_service_month = self.month
         # Back-office links in the service model's sense (none under fragmentation).
         self.links = self.linking
         self.cumulative_cost = self.ledger.total_cost
         self.compensation_paid = self.programme.paid
         self.failures = self.total_failures
 
+    @property
+    def proactive(self) -> float:
+        """Pro-active service level: intrusiveness x linking (0..1)."""
+        return self.config.service.intrusiveness * self.linking
+
     def _citizens_month(self) -> None:
         cfg = self.config
         pop = self.population
-        drag = cfg.citizens.privacy_weight * cfg.service.intrusiveness * self.linking
-        pop.step(self.month, self.service_quality, drag, self._adoption_rng)
+        drag = cfg.citizens.privacy_weight * self.proactive
+        # Effective level: fewer service needs (citizen contact) mean fewer occasions to
+        # adopt; a pro-active government reaches citizens itself.
+        effective = (
+            self.service_quality
+            * cfg.organisation.contact
+            * (1.0 + cfg.service.proactive_reach * self.proactive)
+        )
+        pop.step(self.month, effective, drag, self._adoption_rng)
         legitimacy.step(
             pop.legitimacy,
             pop.legitimacy0,
@@ -365,35 +397,83 @@ class EGovModel(mesa.Model):
             intrusiveness=cfg.service.intrusiveness,
             linking=self.linking,
             cfg=cfg.legitimacy,
+            service_focus=cfg.service.service_focus,
         )
         self._month_costs_and_benefits(int(pop.adopted.sum()))
         self.adoption = pop.adoption
         self.legitimacy = float(pop.legitimacy.mean())
+        self._update_support()
         self.cumulative_cost = self.ledger.total_cost
         self.cumulative_benefit = self.ledger.total_benefit
 
+    def _update_support(self) -> None:
+        """Political support moves toward a target set by uptake, legitimacy and lateness
+        of the first service (docs/ODD.md, politics); the budget ceiling follows it."""
+        pol = self.config.politics
+        until = self.month if self.first_service_month is None else self.first_service_month
+        late_years = max(0, until - pol.patience) / 12.0
+        target = (
+            pol.initial_support
+            + pol.uptake_weight * self.adoption
+            + pol.legitimacy_weight * (self.legitimacy - self.initial_legitimacy)
+            - pol.impatience * late_years
+        )
+        target = min(1.0, max(0.0, target))
+        self.political_support += pol.rate * (target - self.political_support)
+        self.programme.follow_support(self.political_support)
+
     def _month_costs_and_benefits(self, adopters: int) -> None:
+        """This month's flows (costs.py lists payer and payee of each kind)."""
         cfg = self.config
+        c = cfg.costs
         led = self.ledger
-        w = np.asarray(cfg.relation_weights) * 4.0
-        for p in self.open_parties():
-            led.add_cost(
-                "consultation", p.relation, cfg.costs.consultation_cost * self.programme.consultation
+        programme = self.programme
+        if programme.consultation > 0:
+            n_open = len(self.open_parties())
+            led.pay(
+                "consultation",
+                "programme",
+                "suppliers",
+                c.consultation_cost * programme.consultation * n_open,
             )
-        channels = [p for p in self.parties if p.state == "integrated" and p.kind == "partner"]
+        led.pay(
+            "participation",
+            "programme",
+            "suppliers",
+            c.participation_cost * (1.0 - cfg.service.service_focus) * cfg.population / 1e5,
+        )
+        represented = adopters * self.scale  # adopters in the represented population
+        channels = [
+            p for p in self.parties if p.state == "integrated" and p.kind == "partner" and p.reach > 0
+        ]
         total_reach = sum(p.reach for p in channels)
         for p in channels:
             fee = self.service.channel_fee(p)
-            if fee > 0 and total_reach > 0:
-                led.add_cost("channel_fees", "businesses", fee * adopters * 1e-6 * p.reach / total_reach)
+            if fee > 0:
+                # Adopters are served by the joined channels in proportion to their reach.
+                led.pay(
+                    "channel_fees", "programme", p.account, fee * represented * 1e-6 * p.reach / total_reach
+                )
+        contact = cfg.organisation.contact
         if cfg.service.audience == "citizens":
-            led.add_benefit("citizens", cfg.costs.citizen_saving * adopters * 1e-6 * w[0])
+            saving = c.citizen_saving * (1.0 + cfg.service.proactive_saving * self.proactive)
+            led.pay("saving", "savings", "citizens", saving * contact * represented * 1e-6)
         else:
-            led.add_benefit("businesses", cfg.costs.business_saving * adopters * 1e-6 * w[1])
-        links = self.links * self.service.required_count(self)  # working links
-        led.add_benefit("governments", cfg.costs.government_saving * links * w[2])
-        staff = sum(p.staff for p in self.parties if p.kind == "department" and p.state == "integrated")
-        led.add_benefit("employees", cfg.costs.staff_saving * staff * w[3])
+            led.pay("saving", "savings", "businesses", c.business_saving * contact * represented * 1e-6)
+        links = self.service.link_matrix(self)
+        if links is not None and links.any():
+            g2g = cfg.organisation.g2g
+            for i, j in zip(*np.nonzero(links), strict=True):
+                a, b = self.parties[i], self.parties[j]
+                # A link with another government carries that relation's value.
+                value = c.government_saving * (
+                    g2g if (a.kind == "partner" and a.public) or (b.kind == "partner" and b.public) else 1.0
+                )
+                led.pay("saving", "savings", a.account, 0.5 * value)
+                led.pay("saving", "savings", b.account, 0.5 * value)
+        for p in self.parties:
+            if p.kind == "department" and p.state == "integrated" and p.staff:
+                led.pay("saving", "savings", p.account, c.staff_saving * p.staff)
 
 
 def _signature() -> inspect.Signature:

@@ -6,9 +6,13 @@ issue per month, then decides; a rejection reopens one issue and counts a round.
 
     issues   = round(1 + issues_per_objective * breadth + detail_issues * detail)
     p_settle = settle_rate * (0.5 + 0.5 T) * (1 - consultation_slowdown * consultation)
-    B        = sum of the party's objective weights over the ``breadth`` bundled objectives
+    B        = w_1 + (1 - detail_rigidity * detail) * (w_2 + ... + w_breadth)
+               (the party's objective weights, its own vision, over the bundled objectives:
+               a detailed blueprint leaves little room to trade objectives, so the extra
+               objectives of a package deal count only as far as the vision is at main lines)
     U        = benefit_weight * T * m * B
              + compensation_weight * T * (1 - exp(-offer / compensation_scale))
+             - investment_weight * (1 - exp(-I_own / investment_scale))
              - cost_weight * complexity * (1 - readiness)
              - autonomy_loss * power
              - resistance_weight * R
@@ -16,8 +20,10 @@ issue per month, then decides; a rejection reopens one issue and counts a round.
     P(agree) = 1 / (1 + exp(-decisiveness * U))
 
 T is the party's trust in the programme, m its belief that benefits materialise, u its
-uncertainty. Compensation is valued only as far as the programme is trusted: without
-trust it buys little.
+uncertainty, I_own the investment it bears itself (M€, rework and the share other
+governments bear included). Compensation is a promise, valued only as far as the programme
+is trusted (without trust it buys little); the own investment is certain and is not
+discounted.
 """
 
 from __future__ import annotations
@@ -40,9 +46,18 @@ def settle_probability(trust: float, consultation: float, cfg: NegotiationConfig
     return cfg.settle_rate * (0.5 + 0.5 * trust) * (1.0 - cfg.consultation_slowdown * consultation)
 
 
-def recognised_benefit(weights: np.ndarray, breadth: int) -> float:
-    """Share of a party's own vision (objective weights, summing to 1) the package serves."""
-    return float(np.sum(weights[:breadth]))
+def recognised_benefit(
+    weights: np.ndarray, breadth: int, detail: float = 0.0, rigidity: float = 0.0
+) -> float:
+    """Share of a party's own vision (objective weights, summing to 1) the package serves;
+    the extra objectives of a package count ``1 - rigidity * detail``."""
+    extra = float(np.sum(weights[1:breadth]))
+    return float(weights[0]) + (1.0 - rigidity * detail) * extra
+
+
+def investment_value(own_investment: float, cfg: NegotiationConfig) -> float:
+    """Utility lost to the investment a party bears itself (M€), concave."""
+    return cfg.investment_weight * (1.0 - math.exp(-own_investment / cfg.investment_scale))
 
 
 def compensation_value(offer: float, trust: float, cfg: NegotiationConfig) -> float:
@@ -61,6 +76,7 @@ class Position:
     power: float
     resistance: float
     uncertainty: float
+    investment: float = 0.0  # own investment, M€
 
 
 def utility(
@@ -70,6 +86,7 @@ def utility(
     return (
         cfg.benefit_weight * pos.trust * pos.belief * pos.benefit
         + compensation_value(offer, pos.trust, cfg)
+        - investment_value(pos.investment, cfg)
         - cfg.cost_weight * complexity * (1.0 - pos.readiness)
         - autonomy_loss * pos.power
         - cfg.resistance_weight * pos.resistance

@@ -53,6 +53,16 @@ def scope_surprise(hit: float, clarity: float, cfg: ResistanceConfig, *, late: b
     return 0.5 * cfg.scope_surprise * hit * clarity
 
 
-def withdraws(r: float, u: float, cfg: ResistanceConfig) -> bool:
+def withdraw_probability(r: float, trust: float, progress: float, cfg: ResistanceConfig) -> float:
+    """Monthly probability that a committed party withdraws (0..1):
+
+        withdraw_rate * max(0, (R - threshold) / (1 - threshold)) * (1 - T) * (1 - progress / 2)
+
+    resistance above the threshold pushes, trust in the programme and sunk progress hold."""
+    over = max(0.0, (r - cfg.withdraw_threshold) / (1.0 - cfg.withdraw_threshold))
+    return cfg.withdraw_rate * over * (1.0 - trust) * (1.0 - 0.5 * progress)
+
+
+def withdraws(r: float, u: float, cfg: ResistanceConfig, trust: float = 0.0, progress: float = 0.0) -> bool:
     """Whether a committed party withdraws this month, given a uniform draw ``u``."""
-    return r > cfg.withdraw_threshold and u < cfg.withdraw_rate
+    return u < withdraw_probability(r, trust, progress, cfg)

@@ -63,8 +63,9 @@ class BigBang(Rollout):
 
 @register("phased")
 class Phased(Rollout):
-    """Waves of ``wave_size`` parties, ``wave_gap`` months apart; with
-    ``wait_for_previous`` a wave waits until every party of the previous one decided."""
+    """Waves of ``wave_size`` parties (times the programme's re-phasing factor), ``wave_gap``
+    months apart; with ``wait_for_previous`` a wave waits until every party of the previous
+    one decided."""
 
     def to_open(self, model: EGovModel) -> list[Party]:
         cfg = self.config.rollout
@@ -76,7 +77,9 @@ class Phased(Rollout):
                 return []
             if cfg.wait_for_previous and any(p.state not in DECIDED for p in self.waves[-1]):
                 return []
-        return waiting[: cfg.wave_size]
+        # Re-phasing (adjustment): smaller waves while the programme is alarmed.
+        size = max(1, round(cfg.wave_size * model.programme.wave_factor))
+        return waiting[:size]
 
 
 @register("pilot")

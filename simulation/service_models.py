@@ -74,9 +74,31 @@ def link_share(
 
 
 def reach_share(reach: np.ndarray, integrated: np.ndarray) -> float:
-    """Share of the partners' combined reach whose channel joined."""
-    total = reach.sum()
-    return float(reach[integrated].sum() / total) if total > 0 else 0.0
+    """Share of the public served by the channels that joined: ``1 - prod(1 - r_j)`` over
+    joined partners j, each ``r_j`` the absolute share of the public its counters serve
+    (overlapping channels, independent)."""
+    return float(1.0 - np.prod(1.0 - reach[integrated]))
+
+
+def config_warnings(config: ScenarioConfig) -> list[str]:
+    """Set-ups that run but make little sense, for the user to see (not errors)."""
+    out = []
+    channels = config.service.model == "fragmentation" or (
+        config.service.model == "hybrid" and config.hybrid.partner_channels
+    )
+    if channels:
+        reach = [g for g in config.partners.groups if g.reach > 0]
+        if not reach:
+            out.append(
+                f"service.model = {config.service.model!r} serves the public through partners' counters, "
+                "but no [[partners.groups]] has reach > 0: service reach stays 0 for the whole run "
+                "(give the channel partners a reach, or use service.model = 'integration')"
+            )
+        elif not any(not g.public for g in reach):
+            out.append(
+                "the channel partners with reach are all public: channel fees go to private partners only"
+            )
+    return out
 
 
 class ServiceModel(ABC):
@@ -97,6 +119,18 @@ class ServiceModel(ABC):
     def levels(self, model: EGovModel) -> tuple[float, float]:
         """``(service_level, linking)`` of this month, computed once."""
         return self.service_level(model), self.linking(model)
+
+    def link_matrix(self, model: EGovModel) -> np.ndarray | None:
+        """Boolean (upper-triangular) matrix of working back-office links, None if the
+        service model links no back offices."""
+        if not self.links_files:
+            return None
+        return working_links(
+            model.integrated_mask(),
+            model.pair_trust,
+            self.config.integration.link_trust,
+            model.department_mask,
+        )
 
     @abstractmethod
     def service_level(self, model: EGovModel) -> float:
@@ -153,8 +187,10 @@ class Integration(ServiceModel):
 
 @register("fragmentation")
 class Fragmentation(ServiceModel):
-    """Hired counters: reach follows the partners' channels that joined, and each
-    department's own task system: ``S = ceiling * reach_share * (0.5 + 0.5 dept_share)``."""
+    """Hired counters: reach follows the partners' channels that joined (absolute reach,
+    :func:`reach_share`), and each department's own task system:
+    ``S = ceiling * reach_share * (0.5 + 0.5 dept_share)``; without partners
+    ``S = ceiling * dept_share``."""
 
     def params_for(self, party: Party) -> ServiceModelParams:
         return self.config.fragmentation
@@ -190,6 +226,13 @@ class Hybrid(ServiceModel):
     link share. With ``[hybrid] partner_channels = false`` partners link their back
     offices as under integration and both halves use the integration link share.
     """
+
+    def link_matrix(self, model: EGovModel) -> np.ndarray | None:
+        links = super().link_matrix(model)
+        if links is not None and self.config.hybrid.partner_channels:
+            dept = model.department_mask
+            links = links & np.outer(dept, dept)
+        return links
 
     def required_count(self, model: EGovModel) -> int:
         if not self.config.hybrid.partner_channels:

@@ -145,10 +145,10 @@ def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
         else:
             row.update({k: result.kpis.get(k) for k in exp.kpis})
             if exp.scorecard:
-                sc = result.scorecard.set_index("perspective")
+                sc = result.scorecard.set_index(["perspective", "relation"])["value"]
                 for p in PERSPECTIVES:
                     for r in RELATIONS:
-                        row[f"sc.{p}.{r}"] = float(sc.at[p, r])
+                        row[f"sc.{p}.{r}"] = float(sc.at[(p, r)])
             frame = result.timeseries
             steps = frame["step"].to_numpy()
             keep = (steps % exp.every == 0) | (steps == steps[-1])

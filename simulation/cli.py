@@ -83,6 +83,14 @@ def check_out_dir(out: Path) -> None:
 
 
 # ---------------------------------------------------------------------- commands
+def warn_about(config, name: str) -> None:
+    """Print the scenario's set-up warnings (service_models.config_warnings) to stderr."""
+    from .service_models import config_warnings
+
+    for text in config_warnings(config):
+        print(f"egov-sim: warning: {name}: {text}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import Plotter, default_out_dir, run, write_outputs
     from .scenario_io import load_scenario, resolve_path
@@ -92,6 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sets += [f"run.months={args.steps}"] if args.steps is not None else []
     config = load_scenario(args.scenario, sets=sets)
     label = Path(str(args.scenario)).stem
+    warn_about(config, label)
     out = Path(args.out) if args.out else default_out_dir(label)
     check_out_dir(out)
     plotter = Plotter()  # imports matplotlib on the other core while the model runs
@@ -123,6 +132,8 @@ def _pair(args: argparse.Namespace):
     a = load_scenario(args.a, sets=args.set_a)
     b = load_scenario(b_name, sets=args.set_b)
     la, lb = Path(str(args.a)).stem, Path(str(b_name)).stem
+    warn_about(a, f"A ({la})")
+    warn_about(b, f"B ({lb})")
     if la == lb:
         la, lb = (f"{la} [{' '.join(args.set_a) or 'as is'}]", f"{lb} [{' '.join(args.set_b) or 'as is'}]")
     return a, b, (la, lb), f"{la} vs {lb}"
@@ -182,6 +193,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     for name in args.files:
         cfg = load_scenario(name, sets=args.set)
+        warn_about(cfg, str(name))
         print(
             f"{name}: ok ({cfg.service.model}, {cfg.rollout.strategy}, "
             f"{cfg.departments.count} departments, {cfg.partners.count} partners, "

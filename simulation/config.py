@@ -333,7 +333,7 @@ class ResistanceConfig(Section):
     relaxation: float = _f(0.02, "Monthly pull back to the party's baseline", ge=0, le=1)
     scope_surprise: float = _f(0.35, "Rise when a vague scope is pinned down (at clarity 0)", ge=0, le=1)
     withdraw_threshold: float = _f(
-        0.45, "Resistance above which committed parties reconsider their commitment", ge=0, le=0.99
+        0.45, "Resistance above which committed parties reconsider their commitment (1 = never)", ge=0, le=1
     )
     withdraw_rate: float = _f(
         0.25,

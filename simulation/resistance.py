@@ -59,6 +59,8 @@ def withdraw_probability(r: float, trust: float, progress: float, cfg: Resistanc
         withdraw_rate * max(0, (R - threshold) / (1 - threshold)) * (1 - T) * (1 - progress / 2)
 
     resistance above the threshold pushes, trust in the programme and sunk progress hold."""
+    if cfg.withdraw_threshold >= 1.0:
+        return 0.0
     over = max(0.0, (r - cfg.withdraw_threshold) / (1.0 - cfg.withdraw_threshold))
     return cfg.withdraw_rate * over * (1.0 - trust) * (1.0 - 0.5 * progress)
 

@@ -35,6 +35,7 @@ FRACTION_COLUMNS = (
     "mean_resistance",
     "legitimacy",
     "load",
+    "political_support",
 )
 
 

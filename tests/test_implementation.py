@@ -28,13 +28,19 @@ def test_failure_hazard_grows_with_load_and_complexity() -> None:
     assert implementation.failure_hazard(5.0, 1.0, 0.0, 0.0, ImplementationConfig(base_hazard=1.0)) == 1.0
 
 
-def test_progress_is_slower_under_load_and_without_detail() -> None:
-    base = implementation.progress_rate(0.5, 18.0, 0.0, 0.5, 0.5, CFG)
-    assert implementation.progress_rate(0.5, 18.0, 1.0, 0.5, 0.5, CFG) < base
-    assert implementation.progress_rate(0.5, 18.0, 0.0, 0.0, 0.5, CFG) < base  # rework of a vague start
-    assert implementation.progress_rate(0.9, 18.0, 0.0, 0.5, 0.5, CFG) > base
-    # At readiness 1, no load and a complete blueprint, it takes exactly ``duration``.
-    assert implementation.progress_rate(1.0, 18.0, 0.0, 1.0, 0.5, CFG) == pytest.approx(1 / 18)
+def test_progress_is_slower_under_load_and_with_rework() -> None:
+    base = implementation.progress_rate(0.5, 18.0, 0.0, 0.1, CFG)
+    assert implementation.progress_rate(0.5, 18.0, 1.0, 0.1, CFG) < base
+    assert implementation.progress_rate(0.5, 18.0, 0.0, 0.6, CFG) < base  # rework of a vague start
+    assert implementation.progress_rate(0.9, 18.0, 0.0, 0.1, CFG) > base
+    # At readiness 1, no load and no rework, it takes exactly ``duration``.
+    assert implementation.progress_rate(1.0, 18.0, 0.0, 0.0, CFG) == pytest.approx(1 / 18)
+
+
+def test_uncertainty_raises_the_hazard() -> None:
+    sure = implementation.failure_hazard(1.0, 0.5, 0.5, 0.0, CFG, uncertainty=0.0, uncertainty_hazard=1.0)
+    unsure = implementation.failure_hazard(1.0, 0.5, 0.5, 0.0, CFG, uncertainty=0.8, uncertainty_hazard=1.0)
+    assert unsure == pytest.approx(1.8 * sure)
 
 
 def test_tail_index_falls_with_load() -> None:
@@ -77,8 +83,8 @@ def test_failures_in_the_model_set_progress_back_and_cost_overruns() -> None:
     assert model.total_failures == sum(p.failures for p in model.parties) > 0
     assert all(p.progress == 0.0 for p in started)  # every month a failure, never progress
     assert model.integration == 0.0
-    assert model.ledger.by_kind["overrun"] == pytest.approx(sum(p.overrun for p in model.parties))
-    assert model.ledger.by_kind["overrun"] > 0
+    assert model.ledger.by_kind("overrun") == pytest.approx(sum(p.overrun for p in model.parties))
+    assert model.ledger.by_kind("overrun") > 0
 
 
 def test_a_programme_where_nothing_moves_stalls() -> None:
@@ -124,7 +130,8 @@ def test_learning_updates_beliefs_while_rational_does_not() -> None:
     assert learning.shrink_uncertainty(0.5, 1.0, LEARN) == pytest.approx(0.35)
     assert learning.update_belief(0.6, 0.0, 1.0, RATIONAL) == 0.6
     assert learning.shrink_uncertainty(0.5, 1.0, RATIONAL) == 0.5
-    assert learning.experience(5, RATIONAL) == 0.0
+    # Learning by doing happens under either strategy; learning differs in beliefs/uncertainty.
+    assert learning.experience(5, RATIONAL) == learning.experience(5, LEARN) > 0.0
     gains = [learning.experience(n, LEARN) for n in range(6)]
     assert gains[0] == 0.0 and np.all(np.diff(gains) > 0) and gains[-1] < LEARN.experience_gain
 
@@ -183,5 +190,8 @@ def test_adjustment_pauses_waves_and_slows_the_pace_when_failures_pile_up() -> N
     assert rigid.programme.adjustments == 0
     assert len(rigid.rollout.waves) == 10  # one party a month, all opened by month 9
     assert len(adjusting.rollout.waves) < 10
-    assert adjusting.programme.paused and adjusting.programme.pace_cut == pytest.approx(0.5)
+    # Alarmed for months: the pause ended after six and waves are re-phased (half size).
+    assert adjusting.programme.alarm_months > 6 and not adjusting.programme.paused
+    assert adjusting.programme.wave_factor == pytest.approx(0.5)
+    assert adjusting.programme.pace_cut == pytest.approx(0.5)
     assert adjusting.programme.consultation == pytest.approx(min(1.0, 0.3 + 0.4))

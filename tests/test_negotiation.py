@@ -122,6 +122,7 @@ def test_compensation_budget_is_never_exceeded(budget: float, overcommit: float,
         negotiation_overcommit=overcommit,
         negotiation_compensation_offer=offer,
         implementation_base_hazard=0.0,
+        politics_budget_elasticity=0.0,  # a fixed budget (support does not move it)
         run_months=60,
     )
     for seed in (1, 2):

@@ -68,13 +68,16 @@ def scenarios(draw) -> dict:
 def test_model_invariants_hold_for_random_valid_parameters(overrides: dict, seed: int) -> None:
     cfg = load_scenario(None, overrides=overrides)
     model = EGovModel(cfg, rng=seed)
-    budget = cfg.negotiation.compensation_budget
+    pol = cfg.politics
+    # The ceiling follows political support (0..1), so it never exceeds this:
+    budget = cfg.negotiation.compensation_budget * (1 + pol.budget_elasticity * (1 - pol.initial_support))
     while model.running:
         model.step()
         prog = model.programme
         assert prog.remaining >= -1e-12
-        assert prog.paid <= budget + 1e-9
+        assert prog.paid <= prog.ceiling + 1e-9 and prog.ceiling <= budget + 1e-9
         assert prog.remaining <= budget + 1e-12
+        assert abs(sum(model.ledger.balances().values())) < 1e-6
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == cfg.run.months + 1
     for col in FRACTION_COLUMNS:

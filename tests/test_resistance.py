@@ -61,10 +61,15 @@ def test_a_vague_scope_hides_resistance_until_agreement() -> None:
 
 
 def test_withdrawal_needs_high_resistance_and_the_draw() -> None:
-    hi = CFG.withdraw_threshold + 0.05
-    assert resistance.withdraws(hi, CFG.withdraw_rate / 2, CFG)
-    assert not resistance.withdraws(hi, CFG.withdraw_rate * 1.5, CFG)
+    hi = CFG.withdraw_threshold + 0.5 * (1 - CFG.withdraw_threshold)
+    p = resistance.withdraw_probability(hi, 0.0, 0.0, CFG)
+    assert p == pytest.approx(0.5 * CFG.withdraw_rate)
+    assert resistance.withdraws(hi, p / 2, CFG)
+    assert not resistance.withdraws(hi, p * 1.5, CFG)
     assert not resistance.withdraws(CFG.withdraw_threshold - 0.05, 0.0, CFG)
+    # Trust in the programme and sunk progress hold a party back.
+    assert resistance.withdraw_probability(hi, 0.8, 0.0, CFG) == pytest.approx(0.2 * p)
+    assert resistance.withdraw_probability(hi, 0.0, 1.0, CFG) == pytest.approx(0.5 * p)
 
 
 def test_unpaid_promises_raise_resistance_in_the_model() -> None:

@@ -54,7 +54,8 @@ def test_partners_need_links_with_departments_not_with_each_other() -> None:
 
 def test_reach_share_counts_the_channels_that_joined() -> None:
     reach = np.array([0.2, 0.3, 0.5])
-    assert reach_share(reach, np.array([True, False, True])) == pytest.approx(0.7)
+    # Absolute, overlapping channels: 1 - (1 - 0.2)(1 - 0.5).
+    assert reach_share(reach, np.array([True, False, True])) == pytest.approx(0.6)
     assert reach_share(reach, np.zeros(3, bool)) == 0.0
     assert reach_share(np.zeros(3), np.ones(3, bool)) == 0.0
 
@@ -63,7 +64,7 @@ def fake_model(integrated: list[bool], trust: float, departments: int = 2) -> Si
     n = len(integrated)
     pair = np.full((n, n), trust)
     np.fill_diagonal(pair, 1.0)
-    reach = np.array([0.0] * departments + [1.0 / (n - departments)] * (n - departments))
+    reach = np.array([0.0] * departments + [0.5] * (n - departments))
     return SimpleNamespace(
         integrated_mask=lambda: np.array(integrated),
         pair_trust=pair,
@@ -83,18 +84,19 @@ def test_integration_quality_follows_links_fragmentation_reach_follows_channels(
     everyone = fake_model([True] * 6, trust=0.9)
     # Everyone joined and trusts each other: integration reaches its (higher) ceiling.
     assert integ.service_level(everyone) == pytest.approx(cfg.integration.quality_ceiling)
-    assert frag.service_level(everyone) == pytest.approx(cfg.fragmentation.quality_ceiling)
+    # Four channels of reach 0.5 each serve 1 - 0.5^4 of the public.
+    assert frag.service_level(everyone) == pytest.approx(0.9375 * cfg.fragmentation.quality_ceiling)
     assert integ.service_level(everyone) > frag.service_level(everyone)
     # Everyone joined but mutual trust is below link_trust: no information domain is shared,
     # so integration delivers nothing, while hired counters do not need that trust.
     distrust = fake_model([True] * 6, trust=0.1)
     assert integ.service_level(distrust) == 0.0
-    assert frag.service_level(distrust) == pytest.approx(cfg.fragmentation.quality_ceiling)
-    # Half the channels and all departments: fragmentation reaches half its ceiling.
+    assert frag.service_level(distrust) == pytest.approx(0.9375 * cfg.fragmentation.quality_ceiling)
+    # Half the channels and all departments: fragmentation reaches 1 - 0.5^2 of the public.
     # Integration needs 9 links (1 department pair + 2 x 4 department-partner pairs), of
     # which 5 work (the department pair and both departments with partners 2 and 3).
     half = fake_model([True, True, True, True, False, False], trust=0.9)
-    assert frag.service_level(half) == pytest.approx(0.5 * cfg.fragmentation.quality_ceiling)
+    assert frag.service_level(half) == pytest.approx(0.75 * cfg.fragmentation.quality_ceiling)
     assert integ.service_level(half) == pytest.approx(5 / 9 * cfg.integration.quality_ceiling)
     # Fragmentation links no files; integration does (privacy exposure).
     assert frag.linking(everyone) == 0.0

@@ -220,8 +220,9 @@ def effects(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int) 
             ss, levels = ss_of([f])
             main[f] = (ss, levels - 1)
             means = frame.groupby(f, sort=False)["_y"].mean()
-            order = [lv for lv in ok[f].drop_duplicates()]
-            eff = float(means[order[-1]] - means[order[0]])
+            # Levels where the KPI is never defined (e.g. no first service) drop out.
+            order = [lv for lv in ok[f].drop_duplicates() if lv in means.index]
+            eff = float(means[order[-1]] - means[order[0]]) if len(order) > 1 else float("nan")
             rows.append(_effect_row(k, f, ss, levels - 1, ss_total, ss_within, df_within, eff))
         for f, g in itertools.combinations(varying, 2):
             ss_cells, cells = ss_of([f, g])
@@ -231,7 +232,8 @@ def effects(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int) 
             lf, lg = list(ok[f].drop_duplicates()), list(ok[g].drop_duplicates())
             if len(lf) == 2 and len(lg) == 2:  # difference of differences (2 x 2 contrast)
                 m = frame.groupby([f, g])["_y"].mean()
-                eff = float((m[lf[1], lg[1]] - m[lf[0], lg[1]]) - (m[lf[1], lg[0]] - m[lf[0], lg[0]]))
+                if all((a, b) in m.index for a in lf for b in lg):
+                    eff = float((m[lf[1], lg[1]] - m[lf[0], lg[1]]) - (m[lf[1], lg[0]] - m[lf[0], lg[0]]))
             rows.append(_effect_row(k, f"{f} x {g}", max(ss, 0.0), df, ss_total, ss_within, df_within, eff))
     return pd.DataFrame(rows)
 

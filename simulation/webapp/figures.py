@@ -21,7 +21,7 @@ from PIL import Image
 from ..agents import STATES
 from ..config import RELATIONS
 from ..model import EGovModel
-from ..scorecard import PERSPECTIVES, compute
+from ..scorecard import CELLS, PERSPECTIVES, compute
 from ..service_models import working_links
 
 DPI = 80
@@ -50,12 +50,6 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str], ...], str, bool], ...] = (
 )
 
 #: Scorecard cells where a higher value is worse (their colour is flipped).
-WORSE_IF_HIGHER = {
-    ("legal", "citizens"),
-    ("legal", "businesses"),
-    ("organisational", "employees"),
-    ("information_technology", "employees"),
-}
 
 
 def encode(fig: Figure) -> bytes:
@@ -327,14 +321,17 @@ class Scorecard(Blitted):
         mats = [compute(m) for m in models]
         raw = np.array([[[mat[p][r] for r in RELATIONS] for p in PERSPECTIVES] for mat in mats])
         sign = np.array(
-            [[-1.0 if (p, r) in WORSE_IF_HIGHER else 1.0 for r in RELATIONS] for p in PERSPECTIVES]
+            [[-1.0 if CELLS[p][r].direction == "lower" else 1.0 for r in RELATIONS] for p in PERSPECTIVES]
         )
         # Rows have different units (shares, M€): colour each row relative to its largest
-        # magnitude across the shown runs, signed so that green always means "better".
-        scale = np.abs(raw).max(axis=(0, 2), keepdims=True)
+        # magnitude across the shown runs, signed so that green always means "better";
+        # not-applicable cells (NaN) stay blank.
+        scale = np.nanmax(np.abs(np.nan_to_num(raw, nan=0.0)), axis=(0, 2), keepdims=True)
         scale[scale == 0] = 1.0
         colour = raw / scale * sign
-        key = tuple(np.round(raw, 2).ravel()) + tuple(np.round(colour, 2).ravel())
+        key = tuple(np.nan_to_num(np.round(raw, 2), nan=-999.0).ravel()) + tuple(
+            np.nan_to_num(np.round(colour, 2), nan=-999.0).ravel()
+        )
         if key == self._key:
             return self._png
         for k, (im, texts) in enumerate(self.panels):
@@ -342,7 +339,7 @@ class Scorecard(Blitted):
             for r in range(len(PERSPECTIVES)):
                 for c in range(len(RELATIONS)):
                     v = raw[k, r, c]
-                    texts[r][c].set_text(f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}")
+                    texts[r][c].set_text("n/a" if np.isnan(v) else f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}")
         return self.frame(key)
 
 

@@ -456,7 +456,11 @@ class PoliticsConfig(Section):
         36, "Months the council waits for a first visible service before support erodes", ge=0, le=1200
     )
     impatience: float = _f(
-        0.15, "Target support lost per year past patience, times (1 - service level)", ge=0, le=5
+        0.15,
+        "Target support lost per year the first service is late beyond patience (the lateness stays "
+        "counted once it arrives)",
+        ge=0,
+        le=5,
     )
     budget_elasticity: float = _f(
         1.0,

@@ -107,7 +107,9 @@ class ServiceModelParams(Section):
         0.5, "How much adoption depends on digital skill, 0 none .. 1 fully", ge=0, le=1
     )
     visibility: float = _f(1.0, "Share of citizens' experience credited to government", ge=0, le=1)
-    channel_fee: float = _f(0.0, "Fee to private channel partners, € per adopter-month", ge=0)
+    channel_fee: float = _f(
+        0.0, "Fee to private channel partners, € per adopter-month at citizen contact 1", ge=0, le=1000
+    )
     link_trust: float = _f(
         0.35,
         "Mutual trust two parties need to share an information domain (read from [integration] only)",
@@ -437,7 +439,7 @@ class CostsConfig(Section):
     )
     consultation_cost: float = _f(0.01, "Cost of full consultation per open party, M€/month", ge=0, le=10)
     participation_cost: float = _f(
-        0.005,
+        0.001,
         "Cost of the citizenship channel per 100,000 represented people at service_focus 0, M€/month",
         ge=0,
         le=10,

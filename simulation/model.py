@@ -443,6 +443,7 @@ class EGovModel(mesa.Model):
             c.participation_cost * (1.0 - cfg.service.service_focus) * cfg.population / 1e5,
         )
         represented = adopters * self.scale  # adopters in the represented population
+        contact = cfg.organisation.contact  # service needs per person-month: the volume
         channels = [
             p for p in self.parties if p.state == "integrated" and p.kind == "partner" and p.reach > 0
         ]
@@ -452,9 +453,11 @@ class EGovModel(mesa.Model):
             if fee > 0:
                 # Adopters are served by the joined channels in proportion to their reach.
                 led.pay(
-                    "channel_fees", "programme", p.account, fee * represented * 1e-6 * p.reach / total_reach
+                    "channel_fees",
+                    "programme",
+                    p.account,
+                    fee * contact * represented * 1e-6 * p.reach / total_reach,
                 )
-        contact = cfg.organisation.contact
         if cfg.service.audience == "citizens":
             saving = c.citizen_saving * (1.0 + cfg.service.proactive_saving * self.proactive)
             led.pay("saving", "savings", "citizens", saving * contact * represented * 1e-6)

@@ -75,6 +75,9 @@ class Party(mesa.Agent):
         self.late_surprise = 0.0
         self.pending_surprise = 0.0
         self.late_peak = 0.0  # highest resistance after agreement
+        self.last_terms: dict[str, float] = {}
+        # Resistance added since the party was opened, by source (events.csv causes).
+        self.rise = dict.fromkeys(("change load", "failures", "unpaid promises", "scope surprise"), 0.0)
         self.retargeted = False  # got the adjustment's targeted compensation already
 
     @property
@@ -128,8 +131,15 @@ class Party(mesa.Agent):
     def agreement_probability(self, offer: float) -> float:
         cfg = self.model.config.negotiation
         prof = self.profile
-        u = negotiation.utility(self.position(), offer, prof.complexity, prof.autonomy_loss, cfg)
-        return negotiation.agreement_probability(u, cfg)
+        self.last_terms = negotiation.utility_terms(
+            self.position(), offer, prof.complexity, prof.autonomy_loss, cfg
+        )
+        return negotiation.agreement_probability(sum(self.last_terms.values()), cfg)
+
+    def _strongest(self, sign: int) -> str:
+        """The utility term that weighed most for (sign 1) or against (-1) at the last decision."""
+        name, value = max(self.last_terms.items(), key=lambda kv: sign * kv[1])
+        return f"{negotiation.TERM_NAMES[name]} ({value:+.2f})"
 
     def negotiate(self) -> None:
         """One month at the table: settle issues, then decide on the offer."""
@@ -141,14 +151,26 @@ class Party(mesa.Agent):
             if self.issues > 0:
                 return
         offer = programme.offer_for(self)
-        if self.stream.random() < self.agreement_probability(offer):
+        p_agree = self.agreement_probability(offer)
+        if self.stream.random() < p_agree:
             self.commit(offer)
+            self.model.log(
+                self,
+                "agreed",
+                f"offer {offer:.2f} M€, P(agree) {p_agree:.2f}; weighed most for: {self._strongest(1)}",
+            )
             return
         self.rounds += 1
         if self.rounds >= cfg.max_rounds:
             self.set_state("refused")
             self.finished_at = self.model.month
             self.model.record("defection", self)
+            self.model.log(
+                self,
+                "refused",
+                f"rejected {self.rounds} offers (last {offer:.2f} M€, P(agree) {p_agree:.2f}); "
+                f"weighed most against: {self._strongest(-1)}",
+            )
         else:
             self.issues = 1  # a rejection reopens an issue
 
@@ -187,6 +209,12 @@ class Party(mesa.Agent):
             self.overrun += cost
             model.ledger.pay("overrun", self.account, "suppliers", cost)
             model.record("failure", self)
+            model.log(
+                self,
+                "failure",
+                f"hazard {hazard:.3f} at change load {load:.2f}; progress set back to {self.progress:.2f}, "
+                f"overrun {cost:.2f} M€",
+            )
             return
         step = implementation.progress_rate(
             self.readiness,
@@ -211,11 +239,23 @@ class Party(mesa.Agent):
             self.finished_at = model.month
             model.programme.pay(self, 0.5 * self.promised)  # the second half of the promise
             model.record("integrated", self)
+            model.log(
+                self,
+                "integrated",
+                f"after {model.month - self.agreed_at} months of implementation, {self.failures} failure(s)",
+            )
 
     def withdraw(self) -> None:
         self.set_state("withdrawn")
         self.finished_at = self.model.month
         self.model.record("defection", self)
+        source = max(self.rise.items(), key=lambda kv: kv[1])[0]
+        self.model.log(
+            self,
+            "withdrew",
+            f"resistance {self.resistance:.2f} above {self.model.config.resistance.withdraw_threshold:.2f}, "
+            f"trust {self.trust:.2f}, progress {self.progress:.2f}; resistance came mostly from {source}",
+        )
 
 
 class Department(Party):
@@ -373,6 +413,9 @@ class ChangeProgramme(mesa.Agent):
         if due - paid > 1e-12:
             self.unpaid += due - paid
             self.model.record("unpaid", party, (due - paid) / due)
+            self.model.log(
+                party, "unpaid promise", f"{due - paid:.2f} of {due:.2f} M€ due not paid: the budget is spent"
+            )
 
     def adjust(self, mean_open_resistance: float, recent_failures: int) -> None:
         """React to alarms (learning.alarmed) with room for adjustment a (0..1): pause new
@@ -382,7 +425,15 @@ class ChangeProgramme(mesa.Agent):
         one-off a x offer / 2 to committed parties above the resistance alarm)."""
         cfg = self.model.config
         a = cfg.learning.adjustment
+        was = self.alarmed
         self.alarmed = learning.alarmed(mean_open_resistance, recent_failures, cfg.learning)
+        if self.alarmed != was:
+            why = (
+                f"mean resistance of open parties {mean_open_resistance:.2f} "
+                f"(alarm {cfg.learning.resistance_alarm:.2f}), {recent_failures} failure(s) in 6 months "
+                f"(alarm {cfg.learning.failure_alarm})"
+            )
+            self.model.log(None, "adjusting" if self.alarmed else "adjustment ends", why)
         self.alarm_months = self.alarm_months + 1 if self.alarmed else 0
         self.adjustments += int(self.alarmed)
         self.paused = self.alarmed and self.alarm_months <= 6

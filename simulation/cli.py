@@ -116,6 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"({result.wall_time:.2f} s)"
     )
     print(table(rows, ["kpi", "value"]))
+    print("\nWhat happened (events.csv has every event with its cause):")
+    for line in result.narrative:
+        print(f"  - {line}")
     print(f"wrote {out}/ ({', '.join(p.name for p in sorted(out.iterdir()))})")
     return 0
 

@@ -400,7 +400,13 @@ class LearningConfig(Section):
 
 
 class LegitimacyConfig(Section):
-    rate: float = _f(0.05, "Monthly weight of experience in trust in government", ge=0, le=1)
+    rate: float = _f(
+        0.03,
+        "Monthly weight of experience in trust in government (share of the gap to 1, or to 0, closed "
+        "per unit of quality above, or below, expectation)",
+        ge=0,
+        le=1,
+    )
     expectation: float = _f(0.4, "Service quality citizens expect", ge=0, le=1)
     expectation_boost: float = _f(0.3, "Extra expectation at full service focus", ge=0, le=1)
     privacy_erosion: float = _f(0.004, "Monthly loss at full concern, intrusiveness and linking", ge=0, le=1)

@@ -1,6 +1,6 @@
 """Citizens' trust in government (brief §3.9), vectorised.
 
-    L1 = L + rate * adopted * visibility * (S - E)
+    L1 = L + rate * adopted * visibility * (S - E) * (1 - L if S > E else L)
            + participation_rate * (1 - service_focus) * (1 - L)
     L2 = L1 - privacy_erosion * privacy * intrusiveness * linking
     L' = clip(L2 + relaxation * (L0 - L2), 0, 1)      (applied in this order)
@@ -43,7 +43,9 @@ def step(
 ) -> None:
     """Update ``legitimacy`` in place for one month."""
     gain = cfg.rate * visibility * (service - expected)
-    legitimacy += np.where(adopted, gain, 0.0)
+    # Bounded: good experience closes part of the gap to 1, bad part of the gap to 0.
+    room = (1.0 - legitimacy) if gain > 0 else legitimacy
+    legitimacy += np.where(adopted, gain * room, 0.0)
     citizenship = cfg.participation_rate * (1.0 - service_focus)
     if citizenship > 0.0:
         legitimacy += citizenship * (1.0 - legitimacy)

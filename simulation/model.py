@@ -92,6 +92,7 @@ class EGovModel(mesa.Model):
         self.first_service_month: int | None = None
         self.cancelled = False
         self._events: list[tuple[str, Party, float]] = []
+        self.events: list[dict[str, Any]] = []  # the event log (see log)
         self.moved = False
         self.still_months = 0
         self.stalled = False
@@ -133,8 +134,7 @@ class EGovModel(mesa.Model):
         self.legitimacy = self.initial_legitimacy
         self.cumulative_benefit = 0.0
 
-        for party in self.rollout.open(self):
-            party.open()
+        self._open_wave()
         self.load = len(self.open_parties()) / len(self.parties)
         self._observe()
         self.datacollector = mesa.DataCollector(model_reporters={"step": "month", **{k: k for k in SERIES}})
@@ -163,6 +163,17 @@ class EGovModel(mesa.Model):
     def open_parties(self) -> list[Party]:
         return [p for p in self.parties if p.state in OPEN]
 
+    def log(self, party: Party | None, event: str, cause: str) -> None:
+        """Add a row to the run's event log (events.csv): month, party, event, cause."""
+        self.events.append(
+            {
+                "month": self.month,
+                "party": "programme" if party is None else party.name,
+                "event": event,
+                "cause": cause,
+            }
+        )
+
     def record(self, kind: str, party: Party, size: float = 1.0) -> None:
         """Note an event of this month; digested by trust, resistance and learning."""
         self._events.append((kind, party, size))
@@ -176,8 +187,7 @@ class EGovModel(mesa.Model):
         self.month = self.steps
         self.moved = False
         if not self.collapsed:
-            for party in self.rollout.open(self):
-                party.open()
+            self._open_wave()
             self.load = len(self.open_parties()) / len(self.parties)
             for party in self.parties:
                 if party.state == "negotiating":
@@ -191,6 +201,12 @@ class EGovModel(mesa.Model):
         self._citizens_month()
         self.datacollector.collect(self)
         self.running = self.month < self.months
+
+    def _open_wave(self) -> None:
+        wave = self.rollout.open(self)
+        for party in wave:
+            party.open()
+            self.log(party, "opened", f"wave {len(self.rollout.waves)} of the {self.rollout.name} rollout")
 
     def _digest_events(self) -> None:
         cfg = self.config
@@ -254,6 +270,14 @@ class EGovModel(mesa.Model):
             p.trust, p.trust_ceiling = float(new_t[i]), float(new_c[i])
             if p.state in {"refused", "withdrawn"}:
                 continue
+            if p.opened_at is not None:
+                rise = p.rise
+                rise["change load"] += cfg.resistance.load_sensitivity * (
+                    self.load if p.state in OPEN else 0.0
+                )
+                rise["failures"] += cfg.resistance.failure_sensitivity * float(seen_fail[i])
+                rise["unpaid promises"] += cfg.resistance.unpaid_sensitivity * float(unpaid[i])
+                rise["scope surprise"] += p.pending_surprise
             p.resistance = resistance.step(
                 p.resistance,
                 p.baseline_resistance,
@@ -331,17 +355,33 @@ class EGovModel(mesa.Model):
         cancel = self.config.politics.cancel_below
         if not self.finished and self.political_support < cancel:
             self.cancelled = True  # the council pulls the plug
+            self.log(
+                None, "cancelled", f"political support {self.political_support:.2f} fell below {cancel:.2f}"
+            )
         if gone / len(self.parties) >= cfg.collapse_share or self.cancelled:
             self.collapsed = True
+            self.log(
+                None,
+                "collapsed",
+                "the council cancelled the programme"
+                if self.cancelled
+                else f"{gone} of {len(self.parties)} parties refused or withdrew (collapse share "
+                f"{cfg.collapse_share:.2f})",
+            )
             for p in self.parties:
                 if p.state in OPEN or p.state == "waiting":
                     p.set_state("withdrawn")
                     p.finished_at = self.month
+                    self.log(
+                        p, "withdrew" if p.agreed_at is not None else "stopped", "the programme collapsed"
+                    )
         if self.finished or self.moved:
             self.still_months = 0
         else:
             self.still_months += 1
             if self.still_months >= cfg.stall_months:
+                if not self.stalled:
+                    self.log(None, "stalled", f"nothing moved for {self.still_months} months")
                 self.stalled = True
 
     def _observe(self) -> None:
@@ -363,6 +403,7 @@ class EGovModel(mesa.Model):
         self.service_quality, self.linking = float(quality), float(linking)
         if self.first_service_month is None and self.service_quality > 0:
             self.first_service_month = self.month
+            self.log(None, "first service", f"service quality/reach {self.service_quality:.2f}")
         # Back-office links in the service model's sense (none under fragmentation).
         self.links = self.linking
         self.cumulative_cost = self.ledger.total_cost

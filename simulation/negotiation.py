@@ -79,19 +79,38 @@ class Position:
     investment: float = 0.0  # own investment, M€
 
 
+#: Readable names of the utility terms (events.csv causes).
+TERM_NAMES = {
+    "benefit": "recognised, trusted benefit",
+    "compensation": "trusted compensation",
+    "investment": "own investment",
+    "effort": "integration effort (complexity, readiness)",
+    "autonomy": "loss of autonomy x power",
+    "resistance": "resistance",
+    "uncertainty": "uncertainty",
+}
+
+
+def utility_terms(
+    pos: Position, offer: float, complexity: float, autonomy_loss: float, cfg: NegotiationConfig
+) -> dict[str, float]:
+    """The signed terms of :func:`utility`, by name (see :data:`TERM_NAMES`)."""
+    return {
+        "benefit": cfg.benefit_weight * pos.trust * pos.belief * pos.benefit,
+        "compensation": compensation_value(offer, pos.trust, cfg),
+        "investment": -investment_value(pos.investment, cfg),
+        "effort": -cfg.cost_weight * complexity * (1.0 - pos.readiness),
+        "autonomy": -autonomy_loss * pos.power,
+        "resistance": -cfg.resistance_weight * pos.resistance,
+        "uncertainty": -cfg.uncertainty_weight * pos.uncertainty,
+    }
+
+
 def utility(
     pos: Position, offer: float, complexity: float, autonomy_loss: float, cfg: NegotiationConfig
 ) -> float:
     """Net utility of agreeing (dimensionless; the equation is in the module docstring)."""
-    return (
-        cfg.benefit_weight * pos.trust * pos.belief * pos.benefit
-        + compensation_value(offer, pos.trust, cfg)
-        - investment_value(pos.investment, cfg)
-        - cfg.cost_weight * complexity * (1.0 - pos.readiness)
-        - autonomy_loss * pos.power
-        - cfg.resistance_weight * pos.resistance
-        - cfg.uncertainty_weight * pos.uncertainty
-    )
+    return sum(utility_terms(pos, offer, complexity, autonomy_loss, cfg).values())
 
 
 def agreement_probability(u: float, cfg: NegotiationConfig) -> float:

@@ -18,8 +18,9 @@ from . import scorecard as scorecard_module
 from .atomic import atomic_dir
 from .config import ScenarioConfig
 from .model import EGovModel
+from .narrative import EVENT_COLUMNS, narrative
 
-OUTPUT_FILES = ("timeseries.csv", "kpis.json", "scorecard.csv", "manifest.json", "adoption.png")
+OUTPUT_FILES = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "manifest.json", "adoption.png")
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "networkx", "pydantic")
 
 
@@ -34,6 +35,9 @@ class RunResult:
     scorecard: pd.DataFrame
     wall_time: float
     model: EGovModel | None = field(default=None, repr=False)
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EVENT_COLUMNS)))
+    narrative: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def run(
@@ -64,6 +68,9 @@ def run(
         scorecard=score,
         wall_time=time.perf_counter() - start,
         model=model if keep_model else None,
+        events=pd.DataFrame(model.events, columns=list(EVENT_COLUMNS)),
+        narrative=narrative(model.events, figures, model.month),
+        warnings=list(model.warnings),
     )
 
 
@@ -86,6 +93,8 @@ def manifest(result: RunResult, source: str) -> dict[str, Any]:
         "versions": versions(),
         "wall_time_s": round(result.wall_time, 3),
         "outputs": list(OUTPUT_FILES),
+        "narrative": result.narrative,
+        "warnings": result.warnings,
         "note": "All outputs but this file's wall_time_s are byte-identical for the same seed.",
     }
 
@@ -140,6 +149,7 @@ def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotte
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         write_json(tmp / "kpis.json", result.kpis)
         result.scorecard.to_csv(tmp / "scorecard.csv", index=False)
+        result.events.to_csv(tmp / "events.csv", index=False)
         write_json(tmp / "manifest.json", manifest(result, source))
         if plotter is not None:
             plotter.plot(tmp / "timeseries.csv", run_title(result), tmp / "adoption.png")

@@ -44,7 +44,9 @@ class RunConfig(Section):
 
 class OrganisationConfig(Section):
     type: OrganisationType = _f(
-        "municipality", "Organisation type; sets how value splits over the four relations"
+        "municipality",
+        "Organisation type; sets the represented population, citizen contact and the value of links "
+        "with other governments (ORGANISATION_PROFILES)",
     )
     name: str = _f("Municipality", "Label used in tables and plots", max_length=120)
     citizen_contact: float | None = _f(
@@ -123,7 +125,7 @@ def _integration() -> ServiceModelParams:
     return ServiceModelParams(
         autonomy_loss=0.35,
         complexity=1.0,
-        duration=12.0,
+        duration=9.0,
         investment=0.8,
         quality_ceiling=1.0,
         skill_dependence=0.7,
@@ -137,7 +139,7 @@ def _fragmentation() -> ServiceModelParams:
     return ServiceModelParams(
         autonomy_loss=0.15,
         complexity=0.4,
-        duration=6.0,
+        duration=4.5,
         investment=0.25,
         quality_ceiling=0.65,
         skill_dependence=0.25,

@@ -33,7 +33,7 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "organisation_cost": (
         "M€",
         "Net outlay of the own organisation (programme and departments): own investment, overruns, "
-        "compensation and fees paid, consultation, participation",
+        "compensation paid to partners, fees, consultation, participation (savings not deducted)",
     ),
     "shared_investment": ("M€", "Investment borne by the other governments that co-invest"),
     "compensation_paid": ("M€", "Compensation paid out of the budget (income to the parties)"),

@@ -129,7 +129,6 @@ class EGovModel(mesa.Model):
         member.populate(self, config.citizens.count)
         self.expected_quality = legitimacy.expectation(config.service.service_focus, config.legitimacy)
         self.initial_legitimacy = float(self.population.legitimacy.mean())
-        self.expected_legitimacy = legitimacy.expectation(config.service.service_focus, config.legitimacy)
         self.adoption = self.population.adoption
         self.legitimacy = self.initial_legitimacy
         self.cumulative_benefit = 0.0

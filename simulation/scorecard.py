@@ -101,7 +101,8 @@ CELLS: dict[str, dict[str, Cell]] = {
             "net benefit to other governments: public partners and co-investing governments", "M€", "higher"
         ),
         "employees": Cell(
-            "net benefit to the own organisation: savings − investment − compensation − fees − consultation",
+            "net benefit to the own organisation: savings − own investment − overruns − compensation to "
+            "partners − fees − consultation − participation",
             "M€",
             "higher",
         ),

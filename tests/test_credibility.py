@@ -421,8 +421,9 @@ def test_organisation_type_changes_the_mix_of_relations() -> None:
 
 def test_default_municipality_time_scales_are_plausible() -> None:
     """Criterion (Overheidsloket 2000: pilots of about three years): over 12 seeds the
-    median month of the first integrated service lies in 24..48 and the first wave's
-    parties all decided and integrated or left within 48 months in most runs."""
+    median month of the first integrated service lies in 24..48, the first wave (the
+    pilots) has finished (every party integrated or left) by month 48 in most runs and by
+    month 42 in the median run."""
     first, pilot = [], []
     for s in range(12):
         res = run(scenario(citizens=300), seed=80 + s, keep_model=True)
@@ -430,4 +431,4 @@ def test_default_municipality_time_scales_are_plausible() -> None:
         wave = res.model.rollout.waves[0]
         pilot.append(max((p.finished_at if p.finished_at is not None else np.inf) for p in wave))
     assert 24 <= np.median(first) <= 48, first
-    assert np.mean(np.array(pilot) <= 48) >= 0.5, pilot
+    assert np.mean(np.array(pilot) <= 48) >= 0.5 and np.median(pilot) <= 42, pilot

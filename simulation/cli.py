@@ -98,6 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sets = list(args.set)  # --seed and --steps are validated like [run] seed / months
     sets += [f"run.seed={args.seed}"] if args.seed is not None else []
     sets += [f"run.months={args.steps}"] if args.steps is not None else []
+    sets += [f"citizens.count={args.citizens}"] if args.citizens is not None else []
     config = load_scenario(args.scenario, sets=sets)
     label = Path(str(args.scenario)).stem
     warn_about(config, label)
@@ -147,13 +148,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .runner import default_out_dir
 
     a, b, labels, title = _pair(args)
-    if args.citizens:
-        # Re-validated, so --citizens gets the range and memory checks of [citizens] count.
+    if args.citizens or args.steps:
+        # Re-validated, so --citizens and --steps get the checks of [citizens] count, [run] months.
         from .scenario_io import deep_merge, validate
 
-        size = {"citizens": {"count": args.citizens}}
-        a = validate(deep_merge(a.model_dump(), size), f"--citizens {args.citizens}")
-        b = validate(deep_merge(b.model_dump(), size), f"--citizens {args.citizens}")
+        size: dict = {}
+        if args.citizens:
+            size["citizens"] = {"count": args.citizens}
+        if args.steps:
+            size["run"] = {"months": args.steps}
+        flags = " ".join(f"--{k} {v}" for k, v in (("citizens", args.citizens), ("steps", args.steps)) if v)
+        a = validate(deep_merge(a.model_dump(), size), flags)
+        b = validate(deep_merge(b.model_dump(), size), flags)
     out = Path(args.out) if args.out else default_out_dir("compare")
     check_out_dir(out)
     comp = compare(
@@ -206,9 +212,52 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from .docs import parameter_table
+    import shutil
 
-    print(parameter_table())
+    from .docs import matching_rows, parameter_table, terminal_table
+
+    if args.markdown:
+        print(parameter_table())
+        return 0
+    rows = matching_rows(args.query)
+    if not rows:
+        raise ScenarioError(f"params {args.query}: no parameter matches; try a section such as negotiation")
+    print(terminal_table(rows, shutil.get_terminal_size((100, 24)).columns))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .atomic import atomic_write_text
+    from .docs import scenario_template
+    from .scenario_io import load_scenario, resolve_path
+
+    path = Path(args.name if str(args.name).endswith(".toml") else f"{args.name}.toml")
+    if path.exists() and not args.force:
+        raise ScenarioError(f"{path}: exists already; choose another name or add --force to overwrite it")
+    source = load_scenario(args.from_)
+    title = (
+        f"Scenario {path.stem}, from {resolve_path(args.from_).name}"
+        if args.from_
+        else f"Scenario {path.stem}, from the built-in defaults"
+    )
+    atomic_write_text(path, scenario_template(source, title))
+    print(f"wrote {path} (every section and key; edit it, then: egov-sim validate {path})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .docs import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        from .atomic import atomic_write_text
+
+        atomic_write_text(Path(args.out), text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -221,9 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser("run", help="run one scenario and write its output folder")
-    r.add_argument("scenario", help="scenario file or shipped name (see 'egov-sim scenarios')")
+    r.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help=f"scenario file or shipped name (see 'egov-sim scenarios'; default {DEFAULT_SCENARIO})",
+    )
     r.add_argument("--seed", type=int, help="master seed (default: [run] seed)")
-    r.add_argument("--steps", type=int, help="months to simulate (default: [run] months)")
+    r.add_argument("--steps", type=int, help="months to simulate, i.e. [run] months (default: the file's)")
+    r.add_argument(
+        "--citizens", type=int, help="simulated citizens, i.e. [citizens] count (default: the file's)"
+    )
     r.add_argument(
         "--set",
         action="append",
@@ -242,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--set-a", action="append", default=[], metavar="SECTION.KEY=VALUE")
     c.add_argument("--set-b", action="append", default=[], metavar="SECTION.KEY=VALUE")
     c.add_argument("--citizens", type=int, help="override [citizens] count in both")
+    c.add_argument("--steps", type=int, help="override [run] months in both")
     c.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     c.add_argument("--out", help="output folder (default: results/<time>-compare)")
     c.set_defaults(func=cmd_compare)
@@ -255,7 +313,21 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     pa = sub.add_parser("params", help="print every parameter with unit, range and default")
+    pa.add_argument("query", nargs="?", help="a section (negotiation), a key (trust.initial) or a word")
+    pa.add_argument("--markdown", action="store_true", help="the full Markdown table (as in docs/ODD.md)")
     pa.set_defaults(func=cmd_params)
+
+    it = sub.add_parser("init", help="write a commented scenario template with every section and key")
+    it.add_argument("name", help="file to write (NAME or NAME.toml)")
+    it.add_argument(
+        "--from", dest="from_", metavar="SCENARIO", help="start from this scenario (default: built-in)"
+    )
+    it.add_argument("--force", action="store_true", help="overwrite an existing file")
+    it.set_defaults(func=cmd_init)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    sc.add_argument("--out", help="write it to this file instead")
+    sc.set_defaults(func=cmd_schema)
 
     for name in PLUGINS:
         try:

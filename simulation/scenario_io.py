@@ -177,11 +177,23 @@ def explain(error: Mapping[str, Any]) -> str:
     return f"{where}: {msg}"
 
 
+def _native(value: Any) -> Any:
+    """numpy scalars (from designs and sweeps) as the Python values strict validation wants."""
+    if isinstance(value, Mapping):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_native(v) for v in value]
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
 def validate(data: Mapping[str, Any], source: str) -> ScenarioConfig:
     """Defaults overlaid with ``data``, validated; errors name ``source`` and the key."""
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{source}: expected a table of sections")
-    merged = deep_merge(ScenarioConfig().model_dump(), data)
+    merged = deep_merge(ScenarioConfig().model_dump(), _native(data))
     try:
         config = ScenarioConfig.model_validate(merged)
     except ValidationError as exc:
@@ -229,11 +241,17 @@ def load_scenario(
         path = resolve_path(source)
         data = read_toml(path)
         label = str(path)
+    sets = list(sets)
+    if overrides or sets:
+        # Check the file on its own first, so that an error is blamed on its real source.
+        validate(data, label)
     if overrides:
         data = deep_merge(data, overrides)
-    sets = list(sets)
+        if not sets:
+            return validate(data, label)
     if sets:
         data = deep_merge(data, parse_set(sets))
+        return validate(data, "--set " + " ".join(sets))
     return validate(data, label)
 
 

@@ -82,7 +82,7 @@ def test_every_shipped_scenario_runs_and_writes_its_files(shipped_runs, name: st
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["timeseries.csv", "kpis.json", "scorecard.csv", "manifest.json", "adoption.png"]
+        ["timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "manifest.json", "adoption.png"]
     )
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp dirs
 

@@ -241,7 +241,7 @@ def effects(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int) 
 def _effect_row(
     kpi: str, term: str, ss: float, df: int, ss_total: float, ss_within: float, df_within: int, eff: float
 ) -> dict[str, Any]:
-    if df_within > 0 and ss_within > 0:
+    if df_within > 0 and ss_within > 0 and df > 0:
         f_stat = (ss / df) / (ss_within / df_within)
         p = float(stats.f.sf(f_stat, df, df_within))
     else:

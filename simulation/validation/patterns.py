@@ -32,7 +32,7 @@ from matplotlib.patches import Patch, Rectangle
 from .. import implementation, trust
 from ..config import ImplementationConfig, ScenarioConfig, TrustConfig
 from ..plotting import save
-from ..scenario_io import shipped_scenarios
+from ..scenario_io import ScenarioError, shipped_scenarios
 from ..seeds import replication_seeds
 from . import bass
 from .runs import Job, Pool, rmst_agreement, scenario
@@ -485,7 +485,7 @@ def design_9(c: Cell) -> Conditions | str:
 def eval_9(c: Cell, res: Outcomes) -> list[dict[str, Any]]:
     lo, hi = res["low polder"], res["high polder"]
     # Durability can only be compared where both conditions had parties that agreed.
-    both = np.array([_delay(x) == _delay(x) and _delay(y) == _delay(y) for x, y in zip(lo, hi, strict=True)])
+    both = np.isfinite([_delay(o) for o in lo]) & np.isfinite([_delay(o) for o in hi])
     wd = [np.where(both, _col(x, "withdrawals"), np.nan) for x in (lo, hi)]
     pair = ("low polder", "high polder")
     return [
@@ -774,15 +774,24 @@ def plan(ctx: Context, numbers: Sequence[int]) -> tuple[list[Planned], dict[str,
             design = spec.design(cell)
             if isinstance(design, str):
                 pl.reason = design
-            else:
-                for name, sets in design.items():
-                    cfg = make_config(cell.scenario, cell.region, sets, spec.heavy)
-                    keys = []
-                    for s in seeds:
-                        k = _key(cfg, s, spec.keep)
-                        jobs.setdefault(k, Job(cfg, s, spec.keep))
-                        keys.append(k)
-                    pl.conditions[name] = keys
+                out.append(pl)
+                continue
+            try:
+                configs = {
+                    name: make_config(cell.scenario, cell.region, sets, spec.heavy)
+                    for name, sets in design.items()
+                }
+            except ScenarioError as exc:  # e.g. a parameter renamed in the model
+                pl.reason = f"the scenario does not accept this pattern's conditions ({exc})"
+                out.append(pl)
+                continue
+            for name, cfg in configs.items():
+                keys = []
+                for s in seeds:
+                    k = _key(cfg, s, spec.keep)
+                    jobs.setdefault(k, Job(cfg, s, spec.keep))
+                    keys.append(k)
+                pl.conditions[name] = keys
             out.append(pl)
     return out, jobs
 
@@ -801,10 +810,16 @@ def evaluate(pl: Planned, results: Mapping[str, Mapping[str, Any]]) -> dict[str,
     if pl.reason:
         return {**cell, "verdict": "not applicable", "reason": pl.reason, "claims": [], "primary": None}
     outs = {name: [results[k] for k in keys] for name, keys in pl.conditions.items()}
-    claims = pl.spec.evaluate(pl.cell, outs)
-    extra: dict[str, Any] = {}
-    bad = {name: float(np.mean([bool(o["bad_end"]) for o in v])) for name, v in outs.items()}
-    extra["bad_end_share"] = bad
+    try:
+        claims = pl.spec.evaluate(pl.cell, outs)
+    except KeyError as exc:  # a KPI or party field the pattern needs is not in the outcome
+        reason = f"a measure this pattern needs is missing from the run outcome ({exc!r})"
+        return {**cell, "verdict": "not applicable", "reason": reason, "claims": [], "primary": None}
+    extra = {
+        "bad_end_share": {
+            name: float(np.mean([bool(o.get("bad_end")) for o in v])) for name, v in outs.items()
+        }
+    }
     return {
         **cell,
         "verdict": combine([c["verdict"] for c in claims]),
@@ -933,7 +948,8 @@ def _cell_text(c: Mapping[str, Any]) -> str:
         return c["verdict"]
     r = pr["result"]
     ci = r.get("ci") or (None, None)
-    return f"{c['verdict']}\n{fmt_effect(r.get('diff'))}\n[{fmt_effect(ci[0])}, {fmt_effect(ci[1])}]"
+    head = c["verdict"] if pr["verdict"] == c["verdict"] else f"{c['verdict']}\n(shown: {pr['verdict']})"
+    return f"{head}\n{fmt_effect(r.get('diff'))}\n[{fmt_effect(ci[0])}, {fmt_effect(ci[1])}]"
 
 
 def plot_map(p: Mapping[str, Any], path: Path) -> None:

@@ -181,7 +181,8 @@ def _cell_md(c: dict) -> str:
     if not pr or not pr.get("result"):
         return f"**{c['verdict']}**"
     r = pr["result"]
-    return f"**{c['verdict']}**<br>{_f(r.get('diff'))}{_ci(r.get('ci'))}"
+    own = "" if pr["verdict"] == c["verdict"] else f" (shown sub-claim: {pr['verdict']})"
+    return f"**{c['verdict']}**{own}<br>{_f(r.get('diff'))}{_ci(r.get('ci'))}"
 
 
 def _counts(p: dict) -> dict[str, int]:

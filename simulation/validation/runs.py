@@ -61,6 +61,7 @@ def outcome(job: Job) -> dict[str, Any]:
     months = model.month
     parties = []
     for p in model.parties:
+        investment = float(getattr(getattr(p, "profile", None), "investment", 0.0) or 0.0)
         parties.append(
             {
                 "kind": p.kind,
@@ -69,10 +70,10 @@ def outcome(job: Job) -> dict[str, Any]:
                 "agreed_at": p.agreed_at,
                 "finished_at": p.finished_at,
                 "failures": p.failures,
-                "overrun_ratio": p.overrun / p.profile.investment if p.profile.investment > 0 else 0.0,
+                "overrun_ratio": getattr(p, "overrun", 0.0) / investment if investment > 0 else 0.0,
                 "trust": p.trust,
-                "trust_ceiling": p.trust_ceiling,
-                "late_peak": p.late_peak,
+                "trust_ceiling": getattr(p, "trust_ceiling", np.nan),
+                "late_peak": getattr(p, "late_peak", np.nan),
             }
         )
     finished = all(d["finished_at"] is not None for d in parties)
@@ -80,9 +81,9 @@ def outcome(job: Job) -> dict[str, Any]:
     out["seed"] = job.seed
     out["months"] = months
     out["months_to_finish"] = max(d["finished_at"] for d in parties) if finished else np.nan
-    out["parties_lost"] = out["refusals"] + out["withdrawals"]
-    out["bad_end"] = bool(out["stalled"] or out["collapsed"])
-    out["series"] = {k: res.timeseries[k].to_numpy() for k in job.keep}
+    out["parties_lost"] = out.get("refusals", 0) + out.get("withdrawals", 0)
+    out["bad_end"] = bool(out.get("stalled") or out.get("collapsed"))
+    out["series"] = {k: res.timeseries[k].to_numpy() for k in job.keep if k in res.timeseries}
     out["parties"] = parties
     return out
 

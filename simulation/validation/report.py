@@ -244,6 +244,24 @@ def _claims_table(p: dict) -> list[str]:
                 f"{_p(r.get('p'))} | {r.get('n', '–')} ({r.get('n_informative', '–')}) | {k['verdict']} |"
             )
     out += ["", "</details>", ""]
+    rows = [
+        f"| {_name(c['scenario'])} · {c['region']} | "
+        + "; ".join(f"{k} {_f(v, 2)}" for k, v in (c.get("extra") or {}).get("bad_end_share", {}).items())
+        + " |"
+        for c in p["cells"]
+        if (c.get("extra") or {}).get("bad_end_share")
+    ]
+    if rows:
+        out += [
+            "<details><summary>Share of runs that stalled or collapsed, per condition</summary>",
+            "",
+            "| cell | stalled or collapsed |",
+            "|---|---|",
+            *rows,
+            "",
+            "</details>",
+            "",
+        ]
     return out
 
 
@@ -278,6 +296,18 @@ def _pattern_section(p: dict) -> list[str]:
     out += [f"Map (cell: verdict, then B − A [95 % CI] of *{shown}*):", ""]
     out += _map_table(p)
     out += ["", f"Where it does not hold: {_not_holding(p)}", ""]
+    bad = [
+        f"{k} in {_name(c['scenario'])} · {c['region']} ({100 * v:.0f} %)"
+        for c in p["cells"]
+        for k, v in ((c.get("extra") or {}).get("bad_end_share") or {}).items()
+        if v is not None and v >= 0.5
+    ]
+    if bad:
+        out += [
+            "Caution: conditions that stalled or collapsed in at least half of their runs, so the comparison "
+            "there is largely with a failed programme: " + "; ".join(bad) + ".",
+            "",
+        ]
     out += _claims_table(p)
     out += [f"![pattern {p['number']}]({IMG}/{p['figure']})", ""]
     return out

@@ -974,12 +974,20 @@ def plot_map(p: Mapping[str, Any], path: Path) -> None:
     ax.set_xticks(np.arange(len(regs)) + 0.5, regs)
     ax.set_yticks(np.arange(len(scen)) + 0.5, [s.replace("_", " ") for s in scen], fontsize=8)
     ax.tick_params(length=0)
-    ax.set_xlabel("region (hostile: resistance x1.5, trust 0.3; friendly: x0.5, trust 0.7)", fontsize=8)
-    measure = ""
-    for c in p["cells"]:
-        if c.get("primary"):
-            measure = f"{c['primary']['measure']}, B − A ({c['primary']['b']} − {c['primary']['a']})"
-            break
+    defs = "; ".join(
+        f"{r.name}: resistance x{r.resistance_scale}, trust {'own' if r.trust is None else r.trust}"
+        for r in REGIONS
+    )
+    ax.set_xlabel(f"region ({defs})", fontsize=8)
+    shown = [c["primary"] for c in p["cells"] if c.get("primary")]
+    labels = {(k["measure"], k["a"], k["b"]) for k in shown}
+    if len(labels) == 1:
+        m, a, b = labels.pop()
+        measure = f"{m}, B − A ({b} − {a})"
+    elif shown:  # the conditions depend on the cell (e.g. trust relative to the cell's own)
+        measure = f"{shown[0]['text']}: B − A, conditions per cell in the report"
+    else:
+        measure = ""
     if p["number"] == 2:
         measure = "hostile: share stalled/collapsed, big-bang − phased; friendly: months to finish, big-bang − phased"
     ax.set_title(f"Pattern {p['number']}: {p['title']} ({p['label']})\n{measure}", fontsize=9)

@@ -19,10 +19,39 @@ def _out(args: argparse.Namespace, quick: bool) -> Path:
     return Path("docs")
 
 
+def _names(value: str | None, allowed: list[str], flag: str) -> list[str] | None:
+    if not value:
+        return None
+    names = [x.strip() for x in value.split(",") if x.strip()]
+    bad = [n for n in names if n not in allowed]
+    if bad:
+        raise ScenarioError(f"{flag}: unknown {bad}; allowed: {', '.join(allowed)}")
+    return names
+
+
+def merge(previous: dict | list | None, fresh: dict) -> dict:
+    """``fresh`` results laid over ``previous`` ones: a pattern's cells replace the same
+    cells of the stored pattern; other patterns and cells stay (a partial run)."""
+    if not isinstance(previous, dict) or "patterns" not in previous:
+        return fresh
+    old = {p["number"]: p for p in previous["patterns"]}
+    for p in fresh["patterns"]:
+        if p["number"] in old:
+            mine = {(c["scenario"], c["region"]) for c in p["cells"]}
+            kept = [c for c in old[p["number"]]["cells"] if (c["scenario"], c["region"]) not in mine]
+            p = {**p, "cells": kept + p["cells"], "global": p["global"] or old[p["number"]].get("global")}
+        old[p["number"]] = p
+    return {
+        "meta": {**previous.get("meta", {}), **fresh["meta"], "partial": True},
+        "patterns": [old[n] for n in sorted(old)],
+    }
+
+
 def cmd_validate_patterns(args: argparse.Namespace) -> int:
     from ..atomic import atomic_dir
+    from ..scenario_io import shipped_scenarios
     from . import store
-    from .patterns import PATTERNS, Context, run_patterns
+    from .patterns import REGIONS, SPECS, Context, plot_map, plot_overview, run_map
     from .report import IMG, PATTERNS_JSON, write_report
 
     numbers = None
@@ -31,24 +60,43 @@ def cmd_validate_patterns(args: argparse.Namespace) -> int:
             numbers = sorted({int(x) for x in args.patterns.split(",")})
         except ValueError:
             raise ScenarioError(f"--patterns: expected numbers like 2,5, got {args.patterns!r}") from None
-        bad = [n for n in numbers if n not in PATTERNS]
+        bad = [n for n in numbers if n not in SPECS]
         if bad:
-            raise ScenarioError(f"--patterns: no pattern {bad}; allowed 1..{max(PATTERNS)}")
+            raise ScenarioError(f"--patterns: no pattern {bad}; allowed 1..{max(SPECS)}")
+    scenarios = _names(args.scenarios, list(shipped_scenarios()), "--scenarios")
+    regions = _names(args.regions, [r.name for r in REGIONS], "--regions")
+    if args.reps is not None and args.reps < 2:
+        raise ScenarioError(f"--reps: expected at least 2, got {args.reps}")
     out = _out(args, args.quick)
     start = time.perf_counter()
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     with atomic_dir(out / IMG) as tmp:
-        ctx = Context(quick=args.quick, workers=args.workers, master=args.seed, img_dir=tmp)
-        results = run_patterns(ctx, numbers, progress=lambda m: print(m, file=sys.stderr, flush=True))
-        fresh = [r.to_dict() for r in results]
+        ctx = Context(
+            quick=args.quick,
+            workers=args.workers,
+            master=args.seed,
+            img_dir=tmp,
+            scenarios=scenarios,
+            regions=regions,
+            reps=args.reps,
+            progress=say,
+        )
+        fresh = run_map(ctx, numbers)
         previous = out / IMG / PATTERNS_JSON
-        if numbers and previous.exists():
-            # A partial run replaces only its patterns in the stored results.
-            done = {r["number"] for r in fresh}
-            fresh += [r for r in store.read(previous) if r["number"] not in done]
-        store.write(tmp / PATTERNS_JSON, sorted(fresh, key=lambda r: r["number"]))
+        partial = bool(numbers or scenarios or regions)
+        data = merge(store.read(previous), fresh) if partial and previous.exists() else fresh
+        if data is not fresh:
+            for p in data["patterns"]:
+                plot_map(p, tmp / p["figure"])
+        plot_overview(data["patterns"], tmp / "overview.png")
+        store.write(tmp / PATTERNS_JSON, data)
     path = write_report(out, quick=args.quick)
-    for r in results:
-        print(f"pattern {r.number:2d}  {r.verdict:15s} {r.title}")
+    for p in fresh["patterns"]:
+        counts = {}
+        for c in p["cells"]:
+            counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+        summary = ", ".join(f"{v} {k}" for v, k in counts.items())
+        print(f"pattern {p['number']:2d}  {p['label']:15s} {p['title']}: {summary}")
     print(f"{time.perf_counter() - start:.0f} s; wrote {path} and {out / IMG}/")
     return 0
 
@@ -90,6 +138,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=default_workers, help="processes (results do not depend on it)"
     )
     v.add_argument("--patterns", help="comma-separated pattern numbers (default: all)")
+    v.add_argument("--scenarios", help="comma-separated shipped scenario names (default: every shipped one)")
+    v.add_argument("--regions", help="comma-separated regions: hostile, default, friendly (default: all)")
+    v.add_argument(
+        "--reps", type=int, help="replications per condition for every pattern (default: each pattern's own)"
+    )
     v.add_argument("--seed", type=int, default=20240501, help="master seed (default 20240501)")
     v.add_argument("--out", help="folder for VALIDATION.md and img/validation/ (default: docs)")
     v.set_defaults(func=cmd_validate_patterns)

@@ -601,8 +601,9 @@ SPECS: dict[int, Spec] = {
             8, "Learning and adjustment",
             "Learning plus adjustment lowers failure in phased rollouts compared with a purely rational strategy.",
             "by construction",
-            "learning.experience lowers the failure hazard by experience_gain x (1 − exp(−n/experience_scale)) "
-            "after n integrations; the rational strategy has no experience term",
+            "the failure hazard carries (1 + uncertainty_hazard x u), which only a learning strategy shrinks, "
+            "and (1 − pace_cut), which adjustment sets while alarmed (implementation.failure_hazard); "
+            "experience (learning by doing) is shared by both strategies",
             "phased rollout (the scenario's waves); learning.strategy rational with adjustment 0 vs learning "
             "with adjustment 0.5.",
             f"{W} on implementation failures per run.",

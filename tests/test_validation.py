@@ -113,7 +113,8 @@ def test_outcome_is_seeded():
 
 
 def test_cli_validate_and_calibrate(tmp_path: Path, capsys):
-    assert main(["calibrate", "--bootstrap", "20", "--out", str(tmp_path)]) == 0
+    quick = ["--quick", "--workers", "1", "--citizens", "100", "--replications", "2"]
+    assert main(["calibrate", *quick, "--bootstrap", "20", "--out", str(tmp_path)]) == 0
     assert (
         main(["validate-patterns", "--quick", "--patterns", "10", "--workers", "1", "--out", str(tmp_path)])
         == 0

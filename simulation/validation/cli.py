@@ -58,14 +58,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from ..atomic import atomic_dir
     from . import modelcal, store
-    from .calibrate import DATA, calibrate, plot, to_json
+    from .calibrate import DATA, DEFINITION, calibrate, fitted_rows, load_series, plot, to_json
     from .report import CALIBRATION_JSON, IMG, write_report
 
     started = time.perf_counter()
     data = Path(args.data) if args.data else DATA
-    # Fail on bad input before any model run.
-    result = calibrate(data, n_boot=args.bootstrap, seed=args.seed)
-    modelcal.check_start_year(args.start_year, int(result["years"].min()))
+    # Fail on bad input before the bootstrap and any model run.
+    rows = fitted_rows(load_series(data))
+    if not rows:
+        raise ScenarioError(f"{data}: no rows of NL '{DEFINITION}' to fit")
+    modelcal.check_start_year(args.start_year, min(r["year"] for r in rows))
     if args.replications is not None and args.replications < 2:
         raise ScenarioError(f"--replications: need at least 2, got {args.replications}")
     if args.workers < 1:
@@ -77,6 +79,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         kw["reps"] = args.replications
     settings = modelcal.Settings.quick_settings(**kw) if args.quick else modelcal.Settings(**kw)
     modelcal.base_config(settings, 12)  # scenario errors now, not in a worker
+    result = calibrate(data, n_boot=args.bootstrap, seed=args.seed)
     nl_years = [r["year"] for r in result["rows"] if r["geo"] == "NL"]
     fit = modelcal.run_calibration(
         result["years"],

@@ -573,9 +573,64 @@ def band_at_data(res: dict[str, Any]) -> dict[str, np.ndarray]:
     return {k: np.asarray(res["band"][k])[months] for k in ("mean", "lo", "hi")}
 
 
+def interpretation(res: dict[str, Any]) -> str:
+    """Plain-language reading of the fit, generated from the numbers."""
+    st = res["settings"]
+    f = res["fits"][0]
+    y = np.asarray(res["shares"])
+    years = [int(v) for v in res["years"]]
+    band = band_at_data(res)
+    emu_gap = float(np.max(np.abs(np.asarray(f.mean_at_data) - band["mean"])))
+    mode = "imitation-driven (q > 10 p)" if f.q > 10 * f.p else "innovation-driven (p ≥ q/10)"
+    parts = [
+        f"At the maximum-likelihood point (p = {f.p:.3g}, q = {f.q:.3g} per month, start {f.start_year}) the "
+        f"fit is {mode}; the ML-point runs give "
+        + ", ".join(f"{b:.2f} in {yr}" for yr, b in zip(years, band["mean"], strict=True))
+        + " against "
+        + ", ".join(f"{v:.2f}" for v in y)
+        + f" (misfit χ² {f.misfit['chi2']:.1f} on {f.misfit['df']} df, p = {f.misfit['p_value']:.2g})."
+    ]
+    over = float(band["mean"][-1] - y[-1])
+    if over > 0.05:
+        parts.append(
+            f"The model overshoots the last fitted year by {over:.2f}: its adoption keeps rising towards "
+            f"everyone (it has no market-potential parameter), while the series reaches only {y[-1]:.0%} "
+            f"by {years[-1]} (compare the Bass fit with m free below)."
+        )
+    multi = [k for k in ("p", "q") if len(f.segments[k]) > 1]
+    if multi:
+        parts.append(
+            "The likelihood is multimodal: the 95 % profile set of "
+            + " and ".join(multi)
+            + " is a union of separate segments (an innovation-driven and an imitation-driven way of "
+            "reaching the same four points); the quoted interval is their hull."
+        )
+    opened = [k for k in ("p", "q") if any(f.open_ends[k])]
+    if opened:
+        parts.append(
+            "The interval of "
+            + " and ".join(opened)
+            + " reaches the edge of the searched range: the data do not bound it there."
+        )
+    if len(res["fits"]) > 1:
+        parts.append(
+            "Start-year sensitivity: "
+            + "; ".join(f"{g.start_year}: p {g.p:.3g}, q {g.q:.3g}" for g in res["fits"][1:])
+            + f" (main {f.start_year}: p {f.p:.3g}, q {f.q:.3g})."
+        )
+    parts.append(
+        f"Emulator check: at the ML point the spline mean differs from the mean of {st['replications']} fresh "
+        f"runs by at most {emu_gap:.3f} at the data years. Caveats: four points from two sources, one "
+        "scenario standing in for the national share of any online contact with government, and assumed "
+        "observation error and start year; the intervals are conditional on all of these."
+    )
+    return " ".join(parts)
+
+
 def model_fit_json(res: dict[str, Any]) -> dict[str, Any]:
     """The stored form (what the report needs)."""
     return {
+        "interpretation": interpretation(res),
         "settings": res["settings"],
         "years": res["years"],
         "shares": res["shares"],

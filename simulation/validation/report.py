@@ -57,7 +57,8 @@ PROVENANCE: list[tuple[str, str, str, str]] = [
         "literature + calibration",
         "Bass meta-analysis p≈0.03, q≈0.38 per year (0.0025, 0.032 per month) raised towards the Dutch series: "
         "the m-free calibration gives q≈0.61 per year (0.05 per month); p per year 0.048 lies inside the "
-        "m = 1 fit's interval. A single municipal service is not the national series, so still an assumption.",
+        "m = 1 fit's interval. A single municipal service is not the national series, so still an assumption. "
+        "§3a fits p and q of the whole model (one scenario) to the series; the defaults were not replaced by it.",
     ),
     (
         "citizens.network, degree, rewiring",
@@ -324,6 +325,8 @@ def _model_fit_section(m: dict) -> list[str]:
     for year, v in m["at_years"].items():
         out.append(f"| {v['years_after_start']} | {year} | {v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}] |")
     out += [
+        "",
+        m.get("interpretation", ""),
         "",
         f"![calibrated model]({IMG}/calibration.png)",
         "",

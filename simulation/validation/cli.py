@@ -79,7 +79,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         kw["reps"] = args.replications
     settings = modelcal.Settings.quick_settings(**kw) if args.quick else modelcal.Settings(**kw)
     modelcal.base_config(settings, 12)  # scenario errors now, not in a worker
-    result = calibrate(data, n_boot=args.bootstrap, seed=args.seed)
+    n_boot = args.bootstrap if args.bootstrap is not None else (200 if args.quick else 1000)
+    result = calibrate(data, n_boot=n_boot, seed=args.seed)
     nl_years = [r["year"] for r in result["rows"] if r["geo"] == "NL"]
     fit = modelcal.run_calibration(
         result["years"],
@@ -94,7 +95,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         plot(result, tmp / "calibration_bass.png")
         modelcal.plot_fit(fit, result["rows"], result["fits"], tmp / "calibration.png")
         modelcal.plot_surface(fit, tmp / "calibration_surface.png")
-        stored = to_json(result, args.bootstrap)
+        stored = to_json(result, n_boot)
         stored["model_fit"] = modelcal.model_fit_json(fit)
         stored["model_fit"]["quick"] = bool(args.quick)
         store.write(tmp / CALIBRATION_JSON, stored)

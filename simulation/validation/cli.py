@@ -164,9 +164,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "calibrate", help="fit the model's citizens.p, q (and a Bass curve) to the Dutch e-government series"
     )
     c.add_argument("--data", help="CSV like data/nl_egov_adoption.csv (default: the shipped one)")
-    c.add_argument(
-        "--bootstrap", type=int, default=1000, help="Bass-curve bootstrap resamples (default 1000)"
-    )
+    c.add_argument("--bootstrap", type=int, help="Bass-curve bootstrap resamples (default 1000; --quick 200)")
     c.add_argument(
         "--seed", type=int, default=0, help="bootstrap seed and replication master seed (default 0)"
     )

@@ -277,7 +277,7 @@ def _model_fit_section(m: dict) -> list[str]:
         "",
         f"*Fitted:* `citizens.p` and `citizens.q` (per month) of the whole model (`simulation.runner.run` on the "
         f"`{st['scenario']}` scenario, {st['citizens']:,} citizens, everything else at its scenario value), "
-        f"so that the model's adoption matches the rows above. *Calendar:* month 0 = January {st['start_year']} "
+        f"so that the model's adoption matches the fitted rows (definition in §3b). *Calendar:* month 0 = January {st['start_year']} "
         f"(assumption: end of the Overheidsloket 2000 pilots); survey year Y is read at month "
         f"12 (Y − {st['start_year']}) + {st['survey_offset_months']}. *Search:* coarse {st['coarse']} × {st['coarse']} "
         f"log grid (p {st['p_range'][0]:g}–{st['p_range'][1]:g}, q {st['q_range'][0]:g}–{st['q_range'][1]:g} per "
@@ -289,7 +289,7 @@ def _model_fit_section(m: dict) -> list[str]:
         "mean and sd, C their correlation across years (pooled), D_obs = y(1 − y)/n + sd_def² with an assumed "
         f"survey n = {st['n_survey']:,} and definition-error sd {st['sd_definition']}. The Dutch series is "
         "treated as one realisation of the model. *Intervals:* 95 % profile likelihood (deviance ≤ 3.84); "
-        f"'open' = the interval reaches the edge of the refinement grid. {m['runs']:,} runs, "
+        f"'open' = the interval reaches the edge of the refinement grid (for q ≤ 0.001: the lower limit of the search). {m['runs']:,} runs, "
         f"{m['seconds']:.0f} s.",
         "",
         "| start year | p / month [95 % profile CI] | q / month [95 % profile CI] | misfit χ² (df, p) | "

@@ -209,8 +209,10 @@ def test_outcome_is_seeded():
     assert a["parties"] == b["parties"]
 
 
+@pytest.mark.slow  # about 50 s since calibrate runs the model (quick mode)
 def test_cli_validate_and_calibrate(tmp_path: Path, capsys):
-    assert main(["calibrate", "--bootstrap", "20", "--out", str(tmp_path)]) == 0
+    quick = ["--quick", "--workers", "1", "--citizens", "100", "--replications", "2"]
+    assert main(["calibrate", *quick, "--bootstrap", "20", "--out", str(tmp_path)]) == 0
     args = [
         "validate-patterns",
         "--patterns",

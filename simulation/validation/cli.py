@@ -102,23 +102,89 @@ def cmd_validate_patterns(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ..atomic import atomic_dir
-    from . import store
-    from .calibrate import DATA, calibrate, plot, to_json
+    from . import modelcal, store
+    from .calibrate import DATA, DEFINITION, calibrate, fitted_rows, load_series, plot, to_json
     from .report import CALIBRATION_JSON, IMG, write_report
 
-    out = Path(args.out) if args.out else Path("docs")
-    result = calibrate(Path(args.data) if args.data else DATA, n_boot=args.bootstrap, seed=args.seed)
+    started = time.perf_counter()
+    data = Path(args.data) if args.data else DATA
+    # Fail on bad input before the bootstrap and any model run.
+    rows = fitted_rows(load_series(data))
+    if not rows:
+        raise ScenarioError(f"{data}: no rows of NL '{DEFINITION}' to fit")
+    modelcal.check_start_year(args.start_year, min(r["year"] for r in rows))
+    if args.replications is not None and args.replications < 2:
+        raise ScenarioError(f"--replications: need at least 2, got {args.replications}")
+    if args.workers < 1:
+        raise ScenarioError(f"--workers: need at least 1, got {args.workers}")
+    kw = {"scenario": args.scenario, "start_year": args.start_year, "seed": args.seed}
+    if args.citizens is not None:
+        kw["citizens"] = args.citizens
+    if args.replications is not None:
+        kw["reps"] = args.replications
+    settings = modelcal.Settings.quick_settings(**kw) if args.quick else modelcal.Settings(**kw)
+    modelcal.base_config(settings, 12)  # scenario errors now, not in a worker
+    n_boot = args.bootstrap if args.bootstrap is not None else (200 if args.quick else 1000)
+    result = calibrate(data, n_boot=n_boot, seed=args.seed)
+    nl_years = [r["year"] for r in result["rows"] if r["geo"] == "NL"]
+    fit = modelcal.run_calibration(
+        result["years"],
+        result["shares"],
+        settings,
+        workers=args.workers,
+        last_year=max(nl_years),
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    out = _out(args, args.quick)
     with atomic_dir(out / IMG) as tmp:
-        plot(result, tmp / "calibration.png")
-        store.write(tmp / CALIBRATION_JSON, to_json(result, args.bootstrap))
-    path = write_report(out)
+        plot(result, tmp / "calibration_bass.png")
+        modelcal.plot_fit(fit, result["rows"], result["fits"], tmp / "calibration.png")
+        modelcal.plot_surface(fit, tmp / "calibration_surface.png")
+        stored = to_json(result, n_boot)
+        stored["model_fit"] = modelcal.model_fit_json(fit)
+        stored["model_fit"]["quick"] = bool(args.quick)
+        store.write(tmp / CALIBRATION_JSON, stored)
+    path = write_report(out, quick=args.quick)
     print(f"definition: {result['definition']}")
+    st = fit["settings"]
+    print(
+        f"full model ({st['scenario']}, {st['citizens']:,} citizens, month 0 = January {st['start_year']}), "
+        f"{fit['runs']} runs, simulation-based likelihood, 95 % profile intervals:"
+    )
+    for f in fit["fits"]:
+        ends = {k: ("(open)" if a else "", "(open)" if b else "") for k, (a, b) in f.open_ends.items()}
+        cis = ", ".join(
+            f"{k} {getattr(f, k):.4g} [{f.ci[k][0]:.4g}{ends[k][0]}, {f.ci[k][1]:.4g}{ends[k][1]}]"
+            for k in ("p", "q")
+        )
+        for k in ("p", "q"):
+            if len(f.segments[k]) > 1:
+                segs = " U ".join(f"[{a:.4g}, {b:.4g}]" for a, b in f.segments[k])
+                cis += f"; {k} set {segs}"
+        mf = f.misfit
+        print(
+            f"  start {f.start_year}: {cis} per month; misfit chi2 {mf['chi2']:.2f} (df {mf['df']}, p {mf['p_value']:.2g})"
+        )
+    best = fit["fits"][0]
+    runs_at = np.round(modelcal.band_at_data(fit)["mean"], 3).tolist()
+    print(
+        f"  at {[int(y) for y in fit['years']]}: data {fit['shares'].tolist()}, emulator "
+        f"{np.round(best.mean_at_data, 3).tolist()}, ML-point runs {runs_at}"
+    )
+    for year, v in fit["at_years"].items():
+        print(
+            f"  adoption {v['years_after_start']:2d} years after start ({year}): "
+            f"{v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}] (mean, 2.5-97.5 % of replications)"
+        )
+    print("Bass curve fits (4-point residual bootstrap: overstates precision):")
     for f in result["fits"]:
         cis = ", ".join(f"{k} {v:.4g} [{f.ci[k][0]:.4g}, {f.ci[k][1]:.4g}]" for k, v in f.params.items())
         print(f"  {f.label:7s} {cis}  RMSE {f.rmse:.4f}")
     print(f"  meta-analysis p 0.03, q 0.38: RMSE {result['meta']['rmse']:.4f}")
-    print(f"wrote {path} and {out / IMG}/calibration.png")
+    print(f"{time.perf_counter() - started:.0f} s; wrote {path} and {out / IMG}/calibration*.png")
     return 0
 
 
@@ -147,9 +213,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--out", help="folder for VALIDATION.md and img/validation/ (default: docs)")
     v.set_defaults(func=cmd_validate_patterns)
 
-    c = subparsers.add_parser("calibrate", help="fit Bass p, q (and m) to the Dutch e-government series")
+    c = subparsers.add_parser(
+        "calibrate", help="fit the model's citizens.p, q (and a Bass curve) to the Dutch e-government series"
+    )
     c.add_argument("--data", help="CSV like data/nl_egov_adoption.csv (default: the shipped one)")
-    c.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    c.add_argument("--out", help="folder for VALIDATION.md and img/validation/ (default: docs)")
+    c.add_argument("--bootstrap", type=int, help="Bass-curve bootstrap resamples (default 1000; --quick 200)")
+    c.add_argument(
+        "--seed", type=int, default=0, help="bootstrap seed and replication master seed (default 0)"
+    )
+    c.add_argument(
+        "--out", help="folder for VALIDATION.md and img/validation/ (default: docs; --quick: results/...)"
+    )
+    c.add_argument(
+        "--scenario",
+        default="municipality_building_housing",
+        help="scenario whose p, q are fitted (shipped name or path; default municipality_building_housing)",
+    )
+    c.add_argument(
+        "--start-year",
+        type=int,
+        default=2002,
+        help="calendar year of model month 0 (January; default 2002, end of the OL2000 pilots)",
+    )
+    c.add_argument("--quick", action="store_true", help="small grid and population (smoke test, < 1 min)")
+    c.add_argument(
+        "--workers", type=int, default=default_workers, help="processes (results do not depend on it)"
+    )
+    c.add_argument(
+        "--replications", type=int, help="replications per refinement grid point (default 10; quick 3)"
+    )
+    c.add_argument("--citizens", type=int, help="citizens per run (default 2000; quick 300)")
     c.set_defaults(func=cmd_calibrate)

@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ -f scripts/browser-deps.sh ]; then bash scripts/browser-deps.sh; fi
-.venv/bin/ruff check simulation tests benchmarks
-.venv/bin/ruff format --check simulation tests benchmarks
+.venv/bin/ruff check simulation tests benchmarks setup.py
+.venv/bin/ruff format --check simulation tests benchmarks setup.py
 marker=(-m "not slow")
 if [ "${CI:-}" = "true" ] || [ "${EGOV_SLOW:-}" = "1" ]; then marker=(); fi
 exec .venv/bin/python -m pytest "${marker[@]}" "$@"

@@ -19,9 +19,6 @@ from pydantic import BaseModel, ValidationError
 
 from .config import PartyGroup, ScenarioConfig, scalar_parameters
 
-#: Shipped scenarios live at the top of the repository, next to the package.
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-
 #: Bytes of memory one citizen costs in a run (agent object, state arrays, network at
 #: degree 8); measured with benchmarks/bench_model.py, rounded up.
 BYTES_PER_CITIZEN = 700
@@ -33,8 +30,10 @@ class ScenarioError(ValueError):
 
 
 def shipped_scenarios() -> dict[str, Path]:
-    """Names (file stems) of the scenarios in ``scenarios/`` and their paths."""
-    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+    """Names (file stems) of the shipped scenarios and their paths (see :mod:`.resources`)."""
+    from .resources import shipped
+
+    return shipped("scenarios")
 
 
 def describe(path: Path) -> str:

@@ -22,10 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import ScenarioConfig, scalar_parameters
+from ..resources import shipped
 from ..scenario_io import ScenarioError, describe, explain, load_scenario, read_toml, resolve_path, validate
-
-#: Shipped experiments live at the top of the repository, next to ``scenarios/``.
-EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 DesignName = Literal["factorial", "lhs", "sobol", "morris"]
 
@@ -325,7 +323,7 @@ def resolve_experiment(name: str | os.PathLike[str]) -> Path:
     p = Path(name)
     if p.exists() or p.suffix or os.sep in str(name):
         return p
-    shipped = {q.stem: q for q in sorted(EXPERIMENT_DIR.glob("*.toml"))}
+    shipped = shipped_experiments()
     if str(name) in shipped:
         return shipped[str(name)]
     hint = _suggest(str(name), list(shipped))
@@ -335,7 +333,8 @@ def resolve_experiment(name: str | os.PathLike[str]) -> Path:
 
 
 def shipped_experiments() -> dict[str, Path]:
-    return {q.stem: q for q in sorted(EXPERIMENT_DIR.glob("*.toml"))}
+    """Names (file stems) of the shipped experiments and their paths (see :mod:`..resources`)."""
+    return shipped("experiments")
 
 
 # ---------------------------------------------------------------------- loading

@@ -187,9 +187,15 @@ class Experiment:
     scorecard: bool
     quick: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The base scenario, resolved and validated when the experiment was loaded, and its
+    #: file's text: they travel with the experiment into every task, so sweep workers
+    #: (processes, or Dask workers on other machines and folders) read no files.
+    base_data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    base_text: str | None = field(default=None, compare=False, repr=False)
 
     def base_config(self) -> ScenarioConfig:
-        data = apply_values(load_scenario(self.base).model_dump(), {**self.fixed, "run.months": self.months})
+        base = self.base_data or load_scenario(self.base).model_dump()
+        data = apply_values(base, {**self.fixed, "run.months": self.months})
         return validate(data, f"{self.source} (base with [fixed])")
 
     def to_json(self) -> dict[str, Any]:
@@ -228,7 +234,8 @@ class Experiment:
         """Hash of what defines the results, plus the base scenario's contents."""
         payload = self.to_json()
         payload.pop("source")
-        payload["base_text"] = Path(self.base).read_text(encoding="utf-8")
+        text = self.base_text
+        payload["base_text"] = Path(self.base).read_text(encoding="utf-8") if text is None else text
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -409,6 +416,7 @@ def load_experiment(source: str | os.PathLike[str], *, quick: bool = False) -> E
     base = base.resolve()
     try:
         base_cfg = load_scenario(base)
+        base_text = base.read_text(encoding="utf-8")  # load_scenario has checked it is UTF-8
     except ScenarioError as exc:
         raise ScenarioError(f"{label}: [experiment] base is invalid:\n{exc}") from None
 
@@ -495,6 +503,8 @@ def load_experiment(source: str | os.PathLike[str], *, quick: bool = False) -> E
         scorecard=spec.outputs.scorecard,
         quick=quick,
         raw=data,
+        base_data=base_dump,
+        base_text=base_text,
     )
 
 

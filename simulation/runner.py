@@ -43,13 +43,12 @@ def run(
     (default ``[run] seed``) and collect its time series, KPIs and scorecard."""
     start = time.perf_counter()
     if seed is not None or steps is not None:
-        run_cfg = config.run.model_copy(
-            update={
-                "seed": config.run.seed if seed is None else seed,
-                "months": config.run.months if steps is None else steps,
-            }
-        )
-        config = config.model_copy(update={"run": run_cfg})
+        # Validated like a scenario file's [run] section (model_copy would skip the checks).
+        from .scenario_io import deep_merge, validate
+
+        changes = {k: v for k, v in (("seed", seed), ("months", steps)) if v is not None}
+        what = ", ".join(f"{'steps' if k == 'months' else k}={v!r}" for k, v in changes.items())
+        config = validate(deep_merge(config.model_dump(), {"run": changes}), f"run({what})")
     model = EGovModel(config)
     while model.running and model.steps < model.months:
         model.step()

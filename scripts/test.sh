@@ -9,4 +9,6 @@ if [ -f scripts/browser-deps.sh ]; then bash scripts/browser-deps.sh; fi
 .venv/bin/ruff format --check simulation tests benchmarks setup.py
 marker=(-m "not slow")
 if [ "${CI:-}" = "true" ] || [ "${EGOV_SLOW:-}" = "1" ]; then marker=(); fi
+# CI (or EGOV_WHEEL=1): build the wheel, install it in a clean venv, run it from elsewhere.
+if [ "${CI:-}" = "true" ] || [ "${EGOV_WHEEL:-}" = "1" ]; then bash scripts/wheel-check.sh; fi
 exec .venv/bin/python -m pytest "${marker[@]}" "$@"

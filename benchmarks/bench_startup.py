@@ -6,7 +6,8 @@ For each size, N citizens x 120 months: the whole `egov-sim run` process (start-
 output files and figure) against benchmarks/bass_bare.py (the minimum a run must do) as
 fresh processes, alternated so both see the same machine load; best of --repeat each.
 Target: ratio <= 3 at 100,000 citizens. Also prints what the parent process of `run`
-imports (heavy modules only) and how long those imports take.
+imports (heavy modules only; "(_Deferred)": Mesa's package __init__ not run, "(_OnFirstUse)":
+a stand-in, the real module not loaded) and how long those imports take.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import sys, time
 t = time.perf_counter()
 import simulation.runner
 took = time.perf_counter() - t
-print(round(took, 3), ",".join(m for m in {heavy!r} if m in sys.modules))
+kinds = {{m: type(sys.modules[m]).__name__ for m in {heavy!r} if m in sys.modules}}
+print(round(took, 3), ",".join(m + ("" if k == "module" else "(" + k + ")") for m, k in kinds.items()))
 """
 
 

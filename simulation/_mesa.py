@@ -3,7 +3,8 @@
 ``import mesa.model`` runs ``mesa/__init__.py`` first, which imports every sub-package:
 discrete spaces (networkx, scipy.spatial), the batch runner, ``mesa.experimental`` with its
 continuous space. The model needs ``mesa.agent``, ``mesa.model`` and ``mesa.datacollection``
-only. :func:`install` registers ``mesa`` and ``mesa.experimental`` as package modules whose
+only (and ``mesa.agent`` imports pandas without using it at import time). :func:`install`
+puts a stand-in for pandas in ``sys.modules`` (the real pandas loads on first use) and registers ``mesa`` and ``mesa.experimental`` as package modules whose
 ``__init__`` has not run yet, then imports those three submodules: Python finds submodules
 through the package's ``__path__`` without running its ``__init__``.
 
@@ -67,6 +68,43 @@ def _defer(name: str) -> types.ModuleType | None:
     return module
 
 
+class _OnFirstUse(types.ModuleType):
+    """Stands in for a module until one of its names is used, then imports the real one
+    (which replaces it in ``sys.modules``) and forwards every access to it.
+
+    Unlike :class:`importlib.util.LazyLoader`, a later ``import pandas`` elsewhere does not
+    trigger the load: the import system reads only ``__spec__``, which is set here.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        real = self.__dict__.get("_egov_real")
+        if real is None:
+            if name.startswith("__") and name not in {"__path__", "__version__", "__all__"}:
+                # Probes such as inspect.getmodule's scan of sys.modules must not load it.
+                raise AttributeError(name)
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+            self.__dict__["_egov_real"] = real
+        return getattr(real, name)
+
+
+def _lazy(name: str) -> None:
+    """Put a stand-in for ``name`` in ``sys.modules``: ``import name`` binds it at no cost;
+    the real module is imported on the first attribute access (``pd.DataFrame``)."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return
+    module = _OnFirstUse(name)
+    module.__spec__ = spec
+    module.__file__ = spec.origin
+    module.__loader__ = spec.loader
+    module.__package__ = name  # no __path__: importing a submodule loads the real package
+    sys.modules[name] = module
+
+
 def install() -> None:
     """Make ``mesa.Agent``, ``mesa.Model`` and ``mesa.DataCollector`` available cheaply."""
     if "mesa" in sys.modules:
@@ -74,6 +112,7 @@ def install() -> None:
     if os.environ.get("EGOV_SIM_FULL_MESA") == "1":
         importlib.import_module("mesa")
         return
+    _lazy("pandas")  # mesa.agent imports it at the top but uses it only in methods
     try:
         mesa = _defer("mesa")
         if mesa is None or _defer("mesa.experimental") is None:

@@ -6,12 +6,12 @@ import json
 import platform
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import kpis as kpi_module
 from . import scorecard as scorecard_module
@@ -19,21 +19,40 @@ from .atomic import atomic_dir
 from .config import ScenarioConfig
 from .model import EGovModel
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OUTPUT_FILES = ("timeseries.csv", "kpis.json", "scorecard.csv", "manifest.json", "adoption.png")
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "networkx", "pydantic")
 
 
 @dataclass
 class RunResult:
-    """Everything one run produced."""
+    """Everything one run produced. ``timeseries`` and ``scorecard`` are pandas frames,
+    built on first use from the plain columns and rows the run collected (so that
+    ``egov-sim run`` itself never imports pandas: start-up time)."""
 
     config: ScenarioConfig
     seed: int
-    timeseries: pd.DataFrame
+    series: dict[str, list[Any]] = field(repr=False)
     kpis: dict[str, Any]
-    scorecard: pd.DataFrame
+    scorecard_rows: list[dict[str, Any]] = field(repr=False)
     wall_time: float
     model: EGovModel | None = field(default=None, repr=False)
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per month (columns ``step`` and :data:`~simulation.model.SERIES`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.series)
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame:
+        """Perspectives x relations (``perspective`` column, one column per relation)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.scorecard_rows)
 
 
 def run(
@@ -52,15 +71,15 @@ def run(
     model = EGovModel(config)
     while model.running and model.steps < model.months:
         model.step()
-    series = pd.DataFrame(model.datacollector.model_vars)
+    series = {k: list(v) for k, v in model.datacollector.model_vars.items()}
     figures = kpi_module.compute(model)
-    score = pd.DataFrame(scorecard_module.as_rows(scorecard_module.compute(model)))
+    score = scorecard_module.as_rows(scorecard_module.compute(model))
     return RunResult(
         config=config,
         seed=config.run.seed,
-        timeseries=series,
+        series=series,
         kpis=figures,
-        scorecard=score,
+        scorecard_rows=score,
         wall_time=time.perf_counter() - start,
         model=model if keep_model else None,
     )
@@ -135,10 +154,19 @@ class Plotter:
 
 def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
     """Write the five output files; atomically (a half-written folder never appears)."""
+    from .csvout import rows_to_csv, to_csv
+
     with atomic_dir(out_dir) as tmp:
-        result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
+        # The bytes pandas would write, without importing pandas when the data are plain.
+        for name, text, frame in (
+            ("timeseries.csv", to_csv(result.series), "timeseries"),
+            ("scorecard.csv", rows_to_csv(result.scorecard_rows), "scorecard"),
+        ):
+            if text is None:
+                getattr(result, frame).to_csv(tmp / name, index=False)
+            else:
+                (tmp / name).write_text(text, encoding="utf-8", newline="")
         write_json(tmp / "kpis.json", result.kpis)
-        result.scorecard.to_csv(tmp / "scorecard.csv", index=False)
         write_json(tmp / "manifest.json", manifest(result, source))
         if plotter is not None:
             plotter.plot(tmp / "timeseries.csv", run_title(result), tmp / "adoption.png")

@@ -276,8 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
-    except BrokenPipeError:  # also from --help or --version into a closed pipe
+    except BrokenPipeError:
         return _broken_pipe()
+    except SystemExit:  # argparse's --help, --version and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _broken_pipe()
+        raise
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -62,4 +62,13 @@ test -s out/sweep/kpis.parquet
 test -s out/calibrate/img/validation/calibration.png
 "$sim" validate-patterns --quick --patterns 1 --workers 2 --out out/patterns >/dev/null
 test -s out/patterns/VALIDATION.md
+# Without the extras, their commands say which extra to install (exit 2, no traceback).
+set +e
+"$sim" serve >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "egov-sim\[app\]" "$tmp/err" || { cat "$tmp/err" >&2; step "FAILED: serve without [app]"; exit 1; }
+set +e
+"$sim" sweep service_model_x_rollout --quick --cluster local --out out/dask >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "egov-sim\[dask\]" "$tmp/err" || { cat "$tmp/err" >&2; step "FAILED: --cluster without [dask]"; exit 1; }
 step "OK: the installed wheel runs the shipped scenarios and experiments from any folder"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .scenario_io import ScenarioError
 
 #: Modules that add sub-commands with ``register(subparsers)``; skipped when absent.
@@ -57,14 +59,31 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(out)
 
 
+def progress_disabled(stream: Any = None) -> bool:
+    """Whether progress bars stay off: ``TQDM_DISABLE`` (or ``EGOV_SIM_NO_PROGRESS``) set
+    to a true value, or the bars' stream (stderr) not being a terminal."""
+    for var in ("TQDM_DISABLE", "EGOV_SIM_NO_PROGRESS"):
+        value = os.environ.get(var, "").strip().lower()
+        if value and value not in {"0", "false", "no", "off"}:
+            return True
+    stream = sys.stderr if stream is None else stream
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real stream
+        return True
+
+
 def _progress(label: str):
     from tqdm import tqdm
 
     bar: dict[str, Any] = {}
+    disable = progress_disabled()
 
     def update(done: int, total: int) -> None:
         if "b" not in bar:
-            bar["b"] = tqdm(total=total, desc=label, unit="run", file=sys.stderr, leave=False)
+            bar["b"] = tqdm(
+                total=total, desc=label, unit="run", file=sys.stderr, leave=False, disable=disable
+            )
         bar["b"].n = done
         bar["b"].refresh()
         if done == total:
@@ -267,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="egov-sim",
         description="Agent-based simulation of back-office integration in e-government.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser("run", help="run one scenario and write its output folder")
@@ -341,6 +361,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _broken_pipe()
+    except SystemExit:  # argparse's --help, --version and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _broken_pipe()
+        raise
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     for attr in ("replications", "workers", "steps", "citizens"):
@@ -351,13 +384,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if seed is not None and not 0 <= seed < 2**63:
         parser.error(f"--seed must be in [0, 2**63), got {seed}")
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
     except ScenarioError as exc:
         print(f"egov-sim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("egov-sim: interrupted", file=sys.stderr)
         return 130
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``egov-sim params | head``): stop quietly, with the
+    exit status of a process killed by SIGPIPE, as other command-line tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail
+    except (OSError, ValueError):
+        pass
+    return 128 + 13
 
 
 if __name__ == "__main__":

@@ -31,8 +31,11 @@ def _column(values: Sequence[Any]) -> list[str] | None:
             else:
                 out.append(repr(float(v)))
         return out
-    if kinds == {str} and not any(set(v) & {",", '"', "\n", "\r"} or v == "" for v in values):
-        return list(values)
+    if kinds == {str} and "" not in values:
+        # csv.QUOTE_MINIMAL, as pandas writes: quote a field with a separator, quote or
+        # line break, doubling the quotes inside.
+        special = {",", '"', "\n", "\r"}
+        return ['"' + v.replace('"', '""') + '"' if set(v) & special else v for v in values]
     return None
 
 

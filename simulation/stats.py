@@ -193,8 +193,9 @@ def anova(frame: pd.DataFrame, y: str, factors: Sequence[str], typ: int = 2) -> 
     two-factor interactions, OLS, sums of squares of type ``typ`` (2 or 3; type III uses
     sum-to-zero contrasts). Rows: term (factor names, ``f x g``), ss, df, F, p; plus the
     residual row ``Residual``. Rows with NaN ``y`` are dropped (unbalanced designs are fine)."""
-    import statsmodels.api as sm
-    from statsmodels.formula.api import ols
+    # Not statsmodels.api: it imports the time-series models too (slow, noisy warnings).
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.stats.anova import anova_lm
 
     if typ not in (2, 3):
         raise ValueError(f"typ must be 2 or 3, got {typ}")
@@ -206,10 +207,10 @@ def anova(frame: pd.DataFrame, y: str, factors: Sequence[str], typ: int = 2) -> 
     terms = [f"C({names[f]}{contrast})" for f in factors]
     inter = [f"{terms[i]}:{terms[j]}" for i in range(len(terms)) for j in range(i + 1, len(terms))]
     formula = "y_ ~ " + " + ".join([*terms, *inter]) if terms else "y_ ~ 1"
-    fit = ols(formula, data=data).fit()
+    fit = OLS.from_formula(formula, data=data).fit()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zero residual df or exact fits: F/p become NaN
-        table = sm.stats.anova_lm(fit, typ=typ)
+        table = anova_lm(fit, typ=typ)
     back = {t: f for t, f in zip(terms, factors, strict=True)}
     for i in range(len(terms)):
         for j in range(i + 1, len(terms)):

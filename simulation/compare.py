@@ -56,7 +56,7 @@ def _one(args: tuple[ScenarioConfig, int]) -> RunResult:
 def verdict(direction: str, low: float, high: float) -> str:
     """'B better' / 'B worse' when the 95 % CI of B - A excludes 0, else 'no clear difference'."""
     if not (np.isfinite(low) and np.isfinite(high)):
-        return "n/a"
+        return "not applicable"
     if low > 0 or high < 0:
         up = low > 0
         return "B better" if up == (direction == "higher") else "B worse"
@@ -120,7 +120,7 @@ def kpi_table(frame: pd.DataFrame, labels: tuple[str, str], horizons: tuple[int,
 
 def scorecard_table(frame: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
     """One row per scorecard cell: indicator, unit, direction, A and B means, paired B - A
-    with its 95 % CI and a verdict ('B better', 'B worse', 'no clear difference', 'n/a')."""
+    with its 95 % CI and a verdict ('B better', 'B worse', 'no clear difference', 'not applicable')."""
     rows = []
     a = frame[frame.label == labels[0]].sort_values("replication")
     b = frame[frame.label == labels[1]].sort_values("replication")

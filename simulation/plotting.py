@@ -156,7 +156,7 @@ VERDICT_COLOURS = {
     "B better": "#1a9850",
     "B worse": "#d73027",
     "no clear difference": "#e0e0e0",
-    "n/a": "#ffffff",
+    "not applicable": "#ffffff",
 }
 
 

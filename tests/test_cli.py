@@ -236,7 +236,12 @@ def test_compare_prints_differences_with_confidence_intervals(tmp_path) -> None:
     start = lines.index(next(ln for ln in lines if ln.startswith("Scorecard")))
     assert lines[start + 1].split()[:8] == ["cell", "unit", "better", "A", "B", "B", "-", "A"]
     sc = pd.read_csv(out / "scorecard_comparison.csv")
-    assert len(sc) == 20 and set(sc["verdict"]) <= {"B better", "B worse", "no clear difference", "not applicable"}
+    assert len(sc) == 20 and set(sc["verdict"]) <= {
+        "B better",
+        "B worse",
+        "no clear difference",
+        "not applicable",
+    }
     applicable = sc.dropna(subset=["difference"])
     assert len(applicable) >= 10
     assert (applicable["ci_low"] <= applicable["difference"] + 1e-12).all()

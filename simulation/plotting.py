@@ -139,9 +139,13 @@ def cell_score(unit: str, direction: str, value: float) -> float:
 def relative_scores(stack: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """Scores in [-1, 1] of each cell across conditions (axis 0): +1 = the best condition in
     that cell's direction, -1 = the worst, 0 when all are equal; NaN stays NaN."""
-    lo, hi = np.nanmin(stack, 0), np.nanmax(stack, 0)
-    span = np.where(hi > lo, hi - lo, np.nan)
-    pos = np.where(np.isfinite(span), (stack - lo) / span * 2 - 1, np.where(np.isnan(stack), np.nan, 0.0))
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (not applicable)
+        lo, hi = np.nanmin(stack, 0), np.nanmax(stack, 0)
+        span = np.where(hi > lo, hi - lo, np.nan)
+        pos = np.where(np.isfinite(span), (stack - lo) / span * 2 - 1, np.where(np.isnan(stack), np.nan, 0.0))
     return pos * np.where(directions == "lower", -1.0, 1.0)
 
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from scipy import stats as sps
 
 from simulation import stats
@@ -248,3 +249,131 @@ def test_verdict_and_scorecard_table() -> None:
     lower = table.loc[("organisational", "employees")]  # peak resistance: lower is better
     assert lower["direction"] == "lower is better" and lower["verdict"] == "B worse"
     assert table.loc[("organisational", "citizens"), "verdict"] == "B better"
+
+
+# ---------------------------------------------------------------------- reports and figures
+QUICK_TINY = """\
+# Tiny quick test experiment.
+[experiment]
+base = "municipality_building_housing"
+design = "factorial"
+replications = 50
+months = 12
+seed = 7
+
+[fixed]
+citizens.count = 300
+
+[factors]
+service.model = ["integration", "fragmentation"]
+rollout.strategy = ["big_bang", "phased"]
+
+[outputs]
+timeseries = ["adoption", "integration"]
+
+[quick]
+replications = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def quick_sweep(tmp_path_factory: pytest.TempPathFactory):
+    from simulation.experiments.spec import load_experiment
+    from simulation.experiments.sweep import sweep
+
+    folder = tmp_path_factory.mktemp("quick")
+    path = folder / "tiny.toml"
+    path.write_text(QUICK_TINY, encoding="utf-8")
+    out = folder / "out"
+    sweep(load_experiment(path, quick=True), out, workers=1, progress=False)
+    return out
+
+
+def test_quick_sweep_carries_a_banner_in_the_report_and_every_figure(quick_sweep, monkeypatch) -> None:
+    drawn: dict[str, Figure] = {}
+    save = an._save
+
+    def record(fig, folder, stem):
+        drawn[stem] = fig
+        return save(fig, folder, stem)
+
+    monkeypatch.setattr(an, "_save", record)
+    an.analyse(quick_sweep)
+    report = (quick_sweep / "report.md").read_text(encoding="utf-8")
+    assert an.QUICK_BANNER in report.split("\n## ")[0]  # before the first section
+    assert "3 replications" in report
+    assert {"adoption", "scorecards"} <= set(drawn)
+    for stem, fig in drawn.items():
+        assert fig.get_suptitle().startswith(an.QUICK_BANNER), stem
+    # The scorecard figure: colour by direction, legend from worse to better.
+    bar = [
+        ax
+        for ax in drawn["scorecards"].axes
+        if [t.get_text() for t in ax.get_yticklabels()][-1:] == ["better"]
+    ]
+    assert bar and [t.get_text() for t in bar[0].get_yticklabels()] == ["worse", "neutral", "better"]
+    # A full sweep has no banner (the flag comes from the manifest).
+    an._BANNER["text"] = ""
+
+
+def test_pairwise_is_paired_on_the_sweep_and_welch_is_kept_for_reference(quick_sweep) -> None:
+    pw = pd.read_csv(quick_sweep / "pairwise.csv")
+    kpis = pd.read_parquet(quick_sweep / "kpis.parquet")
+    row = pw[(pw.kpi == "total_cost") & (pw.factor == "service.model")].iloc[0]
+    a = kpis[kpis.point == row.point_a].sort_values("replication")["total_cost"].to_numpy()
+    b = kpis[kpis.point == row.point_b].sort_values("replication")["total_cost"].to_numpy()
+    assert row.p_paired == pytest.approx(sps.ttest_rel(b, a).pvalue, rel=1e-9)
+    assert row.p_welch == pytest.approx(sps.ttest_ind(b, a, equal_var=False).pvalue, rel=1e-9)
+    assert row.n_pairs == 3
+
+
+def test_sensitivity_flags_indices_whose_interval_exceeds_them(tmp_path) -> None:
+    from simulation.experiments.spec import load_experiment
+    from simulation.experiments.sweep import sweep
+
+    path = tmp_path / "sobol.toml"
+    path.write_text(
+        "[experiment]\nbase = 'municipality_building_housing'\ndesign = 'sobol'\nsamples = 8\n"
+        "replications = 1\nmonths = 36\nseed = 1\n[fixed]\ncitizens.count = 200\n"
+        "[factors]\ncitizens.q = {min = 0.02, max = 0.3}\ncitizens.p = {min = 0.001, max = 0.05}\n"
+        "service.model = ['integration', 'fragmentation']\n"
+        "[outputs]\nkpis = ['final_adoption', 'total_cost']\ntimeseries = ['adoption']\nscorecard = false\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    sweep(load_experiment(path), out, workers=1, progress=False)
+    an.analyse(out)
+    sens = pd.read_csv(out / "sensitivity.csv")
+    assert (sens["ci_exceeds_value"] == (sens["conf"] > sens["value"].abs())).all()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    n = int(sens["ci_exceeds_value"].sum())
+    assert f"**{n} of {len(sens)} indices** have an interval wider than their value" in report
+    assert report.count("⚠") >= n  # each flagged index is marked in its table
+    assert "Sum of S1 per KPI" in report
+
+
+# ---------------------------------------------------------------------- the app's scorecard
+def test_app_scorecard_colour_does_not_depend_on_the_other_runs_and_has_a_legend() -> None:
+    from conftest import run_model, small_config
+
+    from simulation.webapp.figures import Scorecard
+
+    a = run_model(small_config(service_model="integration"), months=36)
+    b = run_model(small_config(service_model="fragmentation"), months=36)
+    single, double = Scorecard(["A"]), Scorecard(["A", "B"])
+    single.update([a])
+    double.update([a, b])
+    colour_alone = np.asarray(single.panels[0][0].get_array(), float)
+    colour_next_to_b = np.asarray(double.panels[0][0].get_array(), float)
+    assert np.allclose(colour_alone, colour_next_to_b, equal_nan=True)
+    from simulation.scorecard import compute
+
+    mat = compute(a)
+    want = [
+        cell_score(CELLS[p][r].unit, CELLS[p][r].direction, mat[p][r])
+        for p in PERSPECTIVES
+        for r in RELATIONS
+    ]
+    assert np.allclose(colour_alone, want, equal_nan=True)
+    labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in single.fig.axes]
+    assert ["worse", "neutral", "better"] in labels

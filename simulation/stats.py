@@ -192,7 +192,9 @@ def anova(frame: pd.DataFrame, y: str, factors: Sequence[str], typ: int = 2) -> 
     """statsmodels ANOVA of ``y`` on the categorical ``factors``: main effects and all
     two-factor interactions, OLS, sums of squares of type ``typ`` (2 or 3; type III uses
     sum-to-zero contrasts). Rows: term (factor names, ``f x g``), ss, df, F, p; plus the
-    residual row ``Residual``. Rows with NaN ``y`` are dropped (unbalanced designs are fine)."""
+    residual row ``Residual``. Rows with NaN ``y`` are dropped (unbalanced designs are fine);
+    interactions with an empty cell, or all of them when no residual degrees of freedom
+    would remain, are left out."""
     # Not statsmodels.api: it imports the time-series models too (slow, noisy warnings).
     from statsmodels.regression.linear_model import OLS
     from statsmodels.stats.anova import anova_lm
@@ -205,12 +207,30 @@ def anova(frame: pd.DataFrame, y: str, factors: Sequence[str], typ: int = 2) -> 
         data[col] = data[col].astype(str)
     contrast = ", Sum" if typ == 3 else ""
     terms = [f"C({names[f]}{contrast})" for f in factors]
-    inter = [f"{terms[i]}:{terms[j]}" for i in range(len(terms)) for j in range(i + 1, len(terms))]
-    formula = "y_ ~ " + " + ".join([*terms, *inter]) if terms else "y_ ~ 1"
-    fit = OLS.from_formula(formula, data=data).fit()
+    # An interaction is estimable only when every pair of levels occurs (all runs of a cell
+    # may have failed); without residual degrees of freedom (one run per cell) it is dropped
+    # too, so the main effects are still tested against the interaction as error.
+    pairs = [
+        (i, j)
+        for i in range(len(terms))
+        for j in range(i + 1, len(terms))
+        if len(data.groupby([names[factors[i]], names[factors[j]]]))
+        == data[names[factors[i]]].nunique() * data[names[factors[j]]].nunique()
+    ]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zero residual df or exact fits: F/p become NaN
-        table = anova_lm(fit, typ=typ)
+        warnings.simplefilter("ignore")  # rank-deficient or exact fits: F/p become NaN
+        for keep in (pairs, []):
+            inter = [f"{terms[i]}:{terms[j]}" for i, j in keep]
+            formula = "y_ ~ " + " + ".join([*terms, *inter]) if terms else "y_ ~ 1"
+            fit = OLS.from_formula(formula, data=data).fit()
+            if fit.df_resid > 0:
+                break
+        try:
+            table = anova_lm(fit, typ=typ)
+        except (ValueError, np.linalg.LinAlgError):  # no residual degrees of freedom at all
+            table = pd.DataFrame(
+                {"sum_sq": math.nan, "df": math.nan, "F": math.nan, "PR(>F)": math.nan}, index=terms
+            )
     back = {t: f for t, f in zip(terms, factors, strict=True)}
     for i in range(len(terms)):
         for j in range(i + 1, len(terms)):

@@ -377,3 +377,22 @@ def test_app_scorecard_colour_does_not_depend_on_the_other_runs_and_has_a_legend
     assert np.allclose(colour_alone, want, equal_nan=True)
     labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in single.fig.axes]
     assert ["worse", "neutral", "better"] in labels
+
+
+def test_anova_drops_inestimable_interactions() -> None:
+    """An empty cell (all its runs failed) or one run per cell: the interaction goes, the
+    main effects are still those of statsmodels' additive model."""
+    from statsmodels.formula.api import ols
+    from statsmodels.stats.anova import anova_lm
+
+    frame = _unbalanced_2x2()
+    gap = frame[~((frame["service.model"] == "fragmentation") & (frame["rollout.strategy"] == "phased"))]
+    got = stats.anova(gap, "y", ["service.model", "rollout.strategy"]).set_index("term")
+    assert "service.model x rollout.strategy" not in got.index
+    data = gap.rename(columns={"service.model": "a", "rollout.strategy": "b"})
+    ref = anova_lm(ols("y ~ C(a) + C(b)", data=data).fit(), typ=2)
+    assert got.loc["service.model", "p"] == pytest.approx(ref.loc["C(a)", "PR(>F)"], rel=1e-10)
+    single = frame.groupby(["service.model", "rollout.strategy"]).head(1)
+    one = stats.anova(single, "y", ["service.model", "rollout.strategy"]).set_index("term")
+    assert list(one.index) == ["service.model", "rollout.strategy", "Residual"]
+    assert one.loc["Residual", "df"] == 1 and np.isfinite(one.loc["service.model", "p"])

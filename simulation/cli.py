@@ -101,6 +101,85 @@ def check_out_dir(out: Path) -> None:
             return
 
 
+def _arrow(direction: str) -> str:
+    return "↑" if str(direction).startswith("higher") else "↓"
+
+
+def scorecard_text(scorecard) -> str:
+    """The run's scorecard (long format) as a table: cell, value, unit, better direction."""
+    rows = [
+        [
+            f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
+            "n/a" if not math.isfinite(float(r["value"])) else fmt(float(r["value"])),
+            r["unit"],
+            _arrow(r["direction"]),
+        ]
+        for r in scorecard.to_dict("records")
+    ]
+    return table(rows, ["cell", "value", "unit", "better"])
+
+
+def _ci(low: float, high: float) -> str:
+    return f"[{fmt(low)}, {fmt(high)}]" if math.isfinite(low) and math.isfinite(high) else "no CI (n < 2)"
+
+
+def compare_text(comp) -> str:
+    """KPI table (means, paired B - A, 95 % CI, pairs, reached) and scorecard table of a comparison."""
+    from .stats import MIN_REACHED, TOO_FEW
+
+    la, lb = comp.labels
+    rows, notes = [], []
+    for d in comp.table.to_dict("records"):
+        timed = math.isfinite(float(d["reached_a"]))
+        n = str(d["n_pairs"])
+        if timed:
+            n = f"{d['n_pairs']} (reached {int(d['reached_a'])}/{int(d['reached_b'])})"
+            among = (
+                f"{fmt(d['difference_reached'])} {_ci(d['reached_ci_low'], d['reached_ci_high'])} "
+                f"over {int(d['both_reached'])} pairs"
+                if math.isfinite(float(d["difference_reached"]))
+                else f"{TOO_FEW}: {int(d['both_reached'])} pairs < {MIN_REACHED}"
+            )
+            notes.append(f"  {d['kpi']}: B - A among pairs where both reached: {among}")
+        rows.append(
+            [
+                d["kpi"],
+                "months*" if timed else d["unit"],
+                fmt(d[la]),
+                fmt(d[lb]),
+                fmt(d["difference"]),
+                _ci(d["ci_low"], d["ci_high"]),
+                n,
+            ]
+        )
+    out = [table(rows, ["kpi", "unit", "A: " + la[:28], "B: " + lb[:28], "B - A", "95 % CI", "pairs"])]
+    out.append(
+        "* restricted mean months: a run that never reaches the event counts as horizon + 1; "
+        "'reached a/b' = runs of A / B in which it happened"
+    )
+    out += notes
+    if not comp.scorecard.empty:
+        sc_rows = [
+            [
+                f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
+                r["unit"],
+                _arrow(r["direction"]),
+                fmt(r[la]),
+                fmt(r[lb]),
+                fmt(r["difference"]),
+                _ci(r["ci_low"], r["ci_high"]) if math.isfinite(float(r["difference"])) else "",
+                r["verdict"],
+            ]
+            for r in comp.scorecard.to_dict("records")
+        ]
+        out += [
+            "",
+            "Scorecard (↑ higher / ↓ lower is better; verdict when the 95 % CI of B - A excludes 0):",
+            table(sc_rows, ["cell", "unit", "better", "A", "B", "B - A", "95 % CI", "verdict"]),
+        ]
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------- commands
 def warn_about(config, name: str) -> None:
     """Print the scenario's set-up warnings (service_models.config_warnings) to stderr."""
@@ -136,6 +215,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"({result.wall_time:.2f} s)"
     )
     print(table(rows, ["kpi", "value"]))
+    print("\nScorecard (perspective x relation; ↑ higher is better, ↓ lower is better):")
+    print(scorecard_text(result.scorecard))
     print("\nWhat happened (events.csv has every event with its cause):")
     for line in result.narrative:
         print(f"  - {line}")
@@ -190,21 +271,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=_progress("compare"),
     )
-    rows = [
-        [
-            d["kpi"],
-            d["unit"],
-            fmt(d[labels[0]]),
-            fmt(d[labels[1]]),
-            fmt(d["difference"]),
-            f"[{fmt(d['ci_low'])}, {fmt(d['ci_high'])}]",
-        ]
-        for d in comp.table.to_dict("records")
-    ]
     print(f"{labels[0]}  vs  {labels[1]}: {args.replications} replications each, common random numbers")
-    print(table(rows, ["kpi", "unit", "A: " + labels[0][:28], "B: " + labels[1][:28], "B - A", "95 % CI"]))
+    print(compare_text(comp))
     write(comp, out, title=f"Adoption: {labels[0]} vs {labels[1]} (mean, 95 % band)")
-    print(f"wrote {out}/adoption_compare.png, comparison.csv, replications.csv")
+    print(
+        f"wrote {out}/adoption_compare.png, compare_series.png, scorecard_compare.png, comparison.csv, "
+        "scorecard_comparison.csv, replications.csv"
+    )
     return 0
 
 

@@ -106,7 +106,9 @@ def _arrow(direction: str) -> str:
 
 
 def scorecard_text(scorecard) -> str:
-    """The run's scorecard (long format) as a table: cell, value, unit, better direction."""
+    """The run's scorecard (long format: a DataFrame or its records) as a table: cell,
+    value, unit, better direction."""
+    records = scorecard if isinstance(scorecard, list) else scorecard.to_dict("records")
     rows = [
         [
             f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
@@ -114,7 +116,7 @@ def scorecard_text(scorecard) -> str:
             r["unit"],
             _arrow(r["direction"]),
         ]
-        for r in scorecard.to_dict("records")
+        for r in records
     ]
     return table(rows, ["cell", "value", "unit", "better"])
 
@@ -216,7 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print(table(rows, ["kpi", "value"]))
     print("\nScorecard (perspective x relation; ↑ higher is better, ↓ lower is better):")
-    print(scorecard_text(result.scorecard))
+    print(scorecard_text(result.scorecard_rows))  # records: no pandas in run's parent
     print("\nWhat happened (events.csv has every event with its cause):")
     for line in result.narrative:
         print(f"  - {line}")

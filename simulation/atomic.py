@@ -2,29 +2,66 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False if the
+    system cannot (other OS, old kernel, file system without support)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``, replacing what is there. At every moment
+    ``target`` is either the old folder or the new one, never a mix of both; the old one is
+    removed afterwards (if killed before that, it is left as a hidden ``.name.old.*`` sibling)."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
+        return
+    # Fallback: two renames. Between them ``target`` is briefly absent, never mixed.
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    os.replace(target, aside / target.name)
+    os.replace(new, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
 
 @contextmanager
 def atomic_dir(out_dir: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success its files move into ``out_dir``
-    (created if missing, files replaced if present); on error it is removed."""
+    """Yield a fresh temporary sibling folder; on success it replaces ``out_dir`` whole,
+    with one rename (an existing ``out_dir`` is swapped out, not merged); on error it is
+    removed and ``out_dir`` is left as it was."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         yield tmp
-        if out_dir.exists():
-            for name in os.listdir(tmp):
-                os.replace(tmp / name, out_dir / name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NotADirectoryError(f"{out_dir}: exists and is not a folder")
+        swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

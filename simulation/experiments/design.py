@@ -114,11 +114,11 @@ def planned_points(exp: Experiment) -> int:
     raise ValueError(exp.design)  # pragma: no cover - the spec validates the name
 
 
-#: Seconds of one simulated month per citizen and per pair of parties (benchmarks/bench_model.py,
-#: rounded up); plus a fixed start-up cost per run.
-SECONDS_PER_CITIZEN_MONTH = 2e-7
-SECONDS_PER_PAIR_MONTH = 2e-6
-SECONDS_PER_RUN = 0.05
+#: Seconds of one simulated month per citizen and per pair of parties, plus a fixed cost
+#: per run (measured on a busy 2-core machine, rounded): an estimate, not a promise.
+SECONDS_PER_CITIZEN_MONTH = 1.2e-6
+SECONDS_PER_PAIR_MONTH = 2e-7
+SECONDS_PER_RUN = 0.25
 
 
 def estimated_seconds(exp: Experiment, runs: int, workers: int = 1) -> float:

@@ -407,3 +407,20 @@ def test_compare_refuses_a_non_empty_out(tmp_path, capsys):
     (out / "x").write_text("x")
     assert main(["compare", "--replications", "1", "--citizens", "100", "--out", str(out)]) == 2
     assert "--force" in capsys.readouterr().err and [p.name for p in out.iterdir()] == ["x"]
+
+
+def test_stale_temp_folders_of_killed_writers_are_removed(tmp_path):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".out.tmp-{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "kpis.json").write_text("half")
+    live = tmp_path / f".out.tmp-{os.getppid()}-abc"  # a running process: kept
+    live.mkdir()
+    other = tmp_path / f".other.tmp-{dead.pid}-abc"  # another folder's: kept
+    other.mkdir()
+    with atomic_dir(tmp_path / "out") as tmp:
+        (tmp / "kpis.json").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", live.name, other.name])

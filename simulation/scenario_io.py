@@ -301,6 +301,7 @@ def parse_set(items: Iterable[str]) -> dict[str, Any]:
             close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ScenarioError(f"--set {key}: unknown parameter{hint}")
+        check_text_nesting(text, f"--set {key}")
         try:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:

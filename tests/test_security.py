@@ -241,6 +241,14 @@ def test_deep_nesting_is_refused_cleanly(tmp_path, text):
     assert str(path) in str(err.value)
 
 
+def test_deep_set_value_is_refused(capsys):
+    assert (
+        main(["validate", "municipality_building_housing", "--set", "run.seed=" + "[" * 3000 + "]" * 3000])
+        == 2
+    )
+    assert "--set run.seed: line 1: value nested more than" in capsys.readouterr().err
+
+
 def test_brackets_in_strings_and_comments_do_not_count(tmp_path):
     text = '# [[[[[[[[[[[[[[[[[[[[[[\n[service]\nmodel = "integration" # {{{{{{{{{{{{{{{{{{{{{{{{\n'
     text += "[organisation]\n" + "name = '" + "[" * 40 + "'\n" + 'motto = """' + "{" * 40 + '"""\n'

@@ -6,7 +6,7 @@ Cases are generated deterministically (seeded) from the shipped files: random va
 random types at random keys, deleted and unknown keys, deep nesting of every TOML kind,
 huge party counts and designs, and byte-level damage (truncation, garbage, non-UTF-8).
 Accepted scenarios are run for 2 months with 200 citizens (to keep the suite short);
-accepted experiments are swept with ``--max-runs 4`` (bigger designs are refused).
+accepted experiments are swept with ``--max-runs 40`` (bigger designs are refused).
 The slow suite runs 240 scenario and 80 experiment cases; the default suite a sample.
 """
 
@@ -237,6 +237,12 @@ def experiment_cases(n: int, seed: int = 13) -> list[tuple[str, bytes]]:
     ]
     for kind in ("arrays", "inline", "dotted", "tables", "aot", "mixed"):
         cases.append((f"nest-{kind}-2000", (head + nested(kind, 2000)).encode()))
+    for path, data in zip(shipped, datas, strict=True):  # valid, small: these should run
+        small = json.loads(json.dumps(data))
+        small["experiment"].update(months=6, replications=1)
+        small.pop("quick", None)
+        small.setdefault("fixed", {})["citizens.count"] = 200
+        cases.append((f"small-{path.stem}", dumps(small).encode()))
     while len(cases) < n:
         i = len(cases)
         pick = rng.randrange(len(texts))
@@ -245,6 +251,8 @@ def experiment_cases(n: int, seed: int = 13) -> list[tuple[str, bytes]]:
             exp = data.setdefault("experiment", {})
             if isinstance(exp, dict) and rng.random() < 0.8:
                 exp["months"] = rng.choice([6, 6, 6, 0, -5, 10**9, "six"])
+            if isinstance(exp, dict) and rng.random() < 0.7:
+                exp["replications"] = 1  # so that small designs fit in --max-runs and run
             fixed = data.setdefault("fixed", {})
             if isinstance(fixed, dict) and rng.random() < 0.8:
                 fixed["citizens.count"] = 200
@@ -295,7 +303,7 @@ def check_case(tmp: Path, name: str, raw: bytes, kind: str, capsys) -> str:
                 ["run", str(path), "--steps", "2", "--set", "citizens.count=200", "--out", str(out)]
             )
     else:
-        result = outcome(["sweep", str(path), "--out", str(out), "--workers", "1", "--max-runs", "4"])
+        result = outcome(["sweep", str(path), "--out", str(out), "--workers", "1", "--max-runs", "40"])
     err = capsys.readouterr().err
     if result == "rejected":
         assert "Traceback" not in err and err.strip(), f"{name}: rejected without a message"
@@ -303,6 +311,8 @@ def check_case(tmp: Path, name: str, raw: bytes, kind: str, capsys) -> str:
             f"{name}: message does not name the file: {err}"
         )
         assert not out.exists(), f"{name}: rejected but wrote {out}"
+        if "--max-runs" in err:
+            return "rejected: too many runs"
     return result
 
 
@@ -321,6 +331,7 @@ def run_cases(tmp_path: Path, cases: list[tuple[str, bytes]], kind: str, capsys)
     with capsys.disabled():
         print(f"\nfuzz {kind}: {len(cases)} cases: {dict(counts)}")
     assert not problems, "\n".join(problems)
+    counts["rejected"] += counts.pop("rejected: too many runs", 0)
     return counts
 
 

@@ -157,6 +157,24 @@ CSS = """
 protect_cdn()
 
 
+def release_memory() -> None:
+    """Collect a closed session's objects and give freed heap pages back to the system
+    (glibc keeps them otherwise, so the server's RSS would stay at its peak)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@solara.lab.on_kernel_start
+def _per_session():
+    # Run shortly after the kernel has closed, when its objects are no longer referenced.
+    return lambda: threading.Timer(2.0, release_memory).start()
+
+
 @solara.component
 def Md(text: str, classes: list[str] | None = None):
     """Markdown rendered on the server by :func:`results.md_html` (``solara.Markdown`` loads

@@ -432,3 +432,42 @@ def test_stale_temp_folders_of_killed_writers_are_removed(tmp_path):
     with atomic_dir(tmp_path / "out") as tmp:
         (tmp / "kpis.json").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", live.name, other.name])
+
+
+@pytest.mark.slow
+def test_killed_forced_run_never_leaves_a_mixed_folder(tmp_path):
+    """SIGKILL ``run --out OLD --force`` at different moments: OLD is always all old or all new."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    from conftest import REPO, egov_sim
+
+    out = tmp_path / "out"
+    first = ["run", "municipality_building_housing", "--steps", "3", "--set", "citizens.count=200"]
+    assert cli(*first, "--seed", "1", "--out", out).returncode == 0
+    names = sorted(p.name for p in out.iterdir())
+    outcomes = []
+    for i, delay in enumerate([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]):
+        proc = subprocess.Popen(
+            [*egov_sim(), *first, "--seed", str(100 + i), "--out", str(out), "--force"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, MPLBACKEND="Agg"),
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert sorted(p.name for p in out.iterdir()) == names, f"kill after {delay} s: {list(out.iterdir())}"
+        seeds = {json.loads((out / "manifest.json").read_text())["seed"]}
+        kpis = json.loads((out / "kpis.json").read_text())
+        last = (out / "timeseries.csv").read_text().splitlines()
+        adoption = float(last[-1].split(",")[last[0].split(",").index("adoption")])
+        assert adoption == pytest.approx(kpis["final_adoption"]), (
+            "kpis.json and timeseries.csv from different runs"
+        )
+        outcomes.append(seeds.pop())
+    # Every folder was one run's: the manifest's seed is the first run's or a killed one's.
+    assert set(outcomes) <= {1, *range(100, 108)}

@@ -75,11 +75,12 @@ def remove_stale(out_dir: Path) -> None:
 
 
 @contextmanager
-def atomic_dir(out_dir: Path) -> Iterator[Path]:
+def atomic_replace(out_dir: Path) -> Iterator[Path]:
     """Yield a fresh temporary sibling folder; on success it replaces ``out_dir`` whole,
     with one rename (an existing ``out_dir`` is swapped out, not merged); on error it is
     removed and ``out_dir`` is left as it was. Temporary siblings of a killed earlier
-    writer (``.name.tmp-PID-*`` whose process is gone) are removed first."""
+    writer (``.name.tmp-PID-*`` whose process is gone) are removed first. For the output
+    folders of ``run`` and ``compare``."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out_dir)
@@ -89,6 +90,29 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
         if out_dir.exists() and not out_dir.is_dir():
             raise NotADirectoryError(f"{out_dir}: exists and is not a folder")
         swap_in(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def atomic_dir(out_dir: Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success its files move into ``out_dir``
+    (created if missing, files replaced one by one if present, other files kept); on error
+    it is removed. For adding files to a folder (``analyse`` writing into a sweep folder);
+    a folder that must be replaced whole uses :func:`atomic_replace`."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    try:
+        yield tmp
+        if out_dir.exists():
+            for name in os.listdir(tmp):
+                os.replace(tmp / name, out_dir / name)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_dir
+from .atomic import atomic_replace
 from .config import ScenarioConfig
 from .kpis import KPI_INFO
 from .runner import RunResult, mean_ci, run
@@ -90,7 +90,7 @@ def compare(
 def write(comp: Comparison, out_dir: Path, title: str) -> None:
     from .plotting import plot_bands
 
-    with atomic_dir(out_dir) as tmp:
+    with atomic_replace(out_dir) as tmp:
         comp.table.to_csv(tmp / "comparison.csv", index=False)
         comp.kpis.to_csv(tmp / "replications.csv", index=False)
         plot_bands(comp.curves, tmp / "adoption_compare.png", title=title)

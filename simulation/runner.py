@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import kpis as kpi_module
 from . import scorecard as scorecard_module
-from .atomic import atomic_dir
+from .atomic import atomic_replace
 from .config import ScenarioConfig
 from .model import EGovModel
 
@@ -136,7 +136,7 @@ class Plotter:
 
 def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
     """Write the five output files; atomically (a half-written folder never appears)."""
-    with atomic_dir(out_dir) as tmp:
+    with atomic_replace(out_dir) as tmp:
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         write_json(tmp / "kpis.json", result.kpis)
         result.scorecard.to_csv(tmp / "scorecard.csv", index=False)

@@ -17,7 +17,7 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from simulation.atomic import atomic_dir, swap_in
+from simulation.atomic import atomic_dir, atomic_replace, swap_in
 from simulation.cli import main
 from simulation.experiments.design import HARD_MAX_RUNS, check_size, planned_points
 from simulation.experiments.spec import load_experiment
@@ -335,7 +335,7 @@ def test_swap_replaces_the_whole_folder(tmp_path):
     target.mkdir()
     (target / "old.csv").write_text("old")
     (target / "kpis.json").write_text("old")
-    with atomic_dir(target) as tmp:
+    with atomic_replace(target) as tmp:
         (tmp / "kpis.json").write_text("new")
         assert (target / "kpis.json").read_text() == "old"  # untouched until the end
     assert sorted(p.name for p in target.iterdir()) == ["kpis.json"]
@@ -347,7 +347,7 @@ def test_failed_write_leaves_the_old_folder(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
     (target / "kpis.json").write_text("old")
-    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+    with pytest.raises(RuntimeError), atomic_replace(target) as tmp:
         (tmp / "kpis.json").write_text("half")
         raise RuntimeError("killed")
     assert [p.name for p in target.iterdir()] == ["kpis.json"] and (target / "kpis.json").read_text() == "old"
@@ -429,9 +429,12 @@ def test_stale_temp_folders_of_killed_writers_are_removed(tmp_path):
     live.mkdir()
     other = tmp_path / f".other.tmp-{dead.pid}-abc"  # another folder's: kept
     other.mkdir()
-    with atomic_dir(tmp_path / "out") as tmp:
+    with atomic_replace(tmp_path / "out") as tmp:
         (tmp / "kpis.json").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", live.name, other.name])
+    with atomic_dir(tmp_path / "out") as tmp:  # adding files: the others stay
+        (tmp / "report.md").write_text("r")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["kpis.json", "report.md"]
 
 
 @pytest.mark.slow

@@ -92,8 +92,19 @@ def _progress(label: str):
     return update
 
 
-def check_out_dir(out: Path) -> None:
-    """Refuse an --out that cannot become a folder (it, or a parent, is a file) before running."""
+def check_out_dir(out: Path, force: bool = False) -> None:
+    """Refuse an --out that cannot become a folder (it, or a parent, is a file), or that is
+    a non-empty folder without ``--force``, before running."""
+    if out.is_dir() and not force:
+        try:
+            used = any(out.iterdir())
+        except OSError as exc:
+            raise ScenarioError(f"--out {out}: cannot read the folder ({exc.strerror})") from None
+        if used:
+            raise ScenarioError(
+                f"--out {out}: folder exists and is not empty; pass --force to replace it "
+                "(it is swapped for the new one in one step when the run has finished)"
+            )
     for p in (out, *out.parents):
         if p.exists():
             if not p.is_dir():
@@ -182,6 +193,23 @@ def compare_text(comp) -> str:
     return "\n".join(out)
 
 
+#: Runs ``compare`` starts without ``--yes`` (both configurations together).
+MAX_COMPARE_RUNS = 2_000
+HARD_MAX_COMPARE_RUNS = 200_000
+
+
+def check_replications(runs: int, yes: bool) -> None:
+    if runs > HARD_MAX_COMPARE_RUNS:
+        raise ScenarioError(
+            f"--replications: 2 x {runs // 2:,} = {runs:,} runs; at most {HARD_MAX_COMPARE_RUNS:,} are possible"
+        )
+    if runs > MAX_COMPARE_RUNS and not yes:
+        raise ScenarioError(
+            f"--replications: 2 x {runs // 2:,} = {runs:,} runs, more than {MAX_COMPARE_RUNS:,}; "
+            "pass --yes to run them anyway"
+        )
+
+
 # ---------------------------------------------------------------------- commands
 def warn_about(config, name: str) -> None:
     """Print the scenario's set-up warnings (service_models.config_warnings) to stderr."""
@@ -203,7 +231,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     label = Path(str(args.scenario)).stem
     warn_about(config, label)
     out = Path(args.out) if args.out else default_out_dir(label)
-    check_out_dir(out)
+    check_out_dir(out, args.force)
     plotter = Plotter()  # imports matplotlib on the other core while the model runs
     try:
         result = run(config)
@@ -263,7 +291,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         a = validate(deep_merge(a.model_dump(), size), flags)
         b = validate(deep_merge(b.model_dump(), size), flags)
     out = Path(args.out) if args.out else default_out_dir("compare")
-    check_out_dir(out)
+    check_out_dir(out, args.force)
+    check_replications(2 * args.replications, args.yes)
     comp = compare(
         a,
         b,
@@ -384,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a parameter (repeatable)",
     )
     r.add_argument("--out", help="output folder (default: results/<time>-<scenario>)")
+    r.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     r.set_defaults(func=cmd_run)
 
     c = sub.add_parser("compare", help="compare two scenarios over replications")
@@ -397,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--steps", type=int, help="override [run] months in both")
     c.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     c.add_argument("--out", help="output folder (default: results/<time>-compare)")
+    c.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
+    c.add_argument("--yes", action="store_true", help=f"run more than {MAX_COMPARE_RUNS:,} runs in all")
     c.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("scenarios", help="list the shipped scenarios")

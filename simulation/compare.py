@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_dir
+from .atomic import atomic_replace
 from .config import RELATIONS, ScenarioConfig
 from .kpis import KPI_INFO
 from .runner import RunResult, run
@@ -203,7 +203,7 @@ def compare(
 def write(comp: Comparison, out_dir: Path, title: str) -> None:
     from .plotting import plot_bands, plot_compare_series, plot_scorecard_difference
 
-    with atomic_dir(out_dir) as tmp:
+    with atomic_replace(out_dir) as tmp:
         comp.table.to_csv(tmp / "comparison.csv", index=False)
         comp.scorecard.to_csv(tmp / "scorecard_comparison.csv", index=False)
         comp.kpis.to_csv(tmp / "replications.csv", index=False)

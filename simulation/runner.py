@@ -15,7 +15,7 @@ import numpy as np
 
 from . import kpis as kpi_module
 from . import scorecard as scorecard_module
-from .atomic import atomic_dir
+from .atomic import atomic_replace
 from .config import ScenarioConfig
 from .model import EGovModel
 from .narrative import EVENT_COLUMNS, narrative
@@ -172,7 +172,7 @@ def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotte
     """Write the five output files; atomically (a half-written folder never appears)."""
     from .csvout import rows_to_csv, to_csv
 
-    with atomic_dir(out_dir) as tmp:
+    with atomic_replace(out_dir) as tmp:
         # The bytes pandas would write, without importing pandas when the data are plain.
         for name, text, frame in (
             ("timeseries.csv", to_csv(result.series), "timeseries"),

@@ -24,6 +24,15 @@ from .config import PartyGroup, ScenarioConfig, scalar_parameters
 BYTES_PER_CITIZEN = 700
 BYTES_PER_CONTACT = 24
 
+#: Global size limits, checked before any work (issue 12): a scenario or experiment file
+#: is small text; deeper nesting than this has no meaning in either format.
+MAX_FILE_BYTES = 1 * 2**20
+MAX_NESTING = 16
+#: Departments plus partners in one scenario. Negotiation is pairwise, so run time grows
+#: with the square of the number of parties; the shipped scenarios use at most about 40.
+MAX_PARTIES = 1000
+MAX_GROUPS = 200
+
 
 class ScenarioError(ValueError):
     """A scenario (or experiment) file or override is invalid; the message says why."""
@@ -81,10 +90,17 @@ def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
         raise ScenarioError(f"{path}: is a directory, expected a {what} file (.toml)")
     if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
         raise ScenarioError(f"{path}: not a regular file, expected a {what} file (.toml)")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{path}: {path.stat().st_size:,} bytes; a {what} file may have at most {MAX_FILE_BYTES:,}"
+        )
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read {what} file ({exc.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: more than {MAX_FILE_BYTES:,} bytes; too large for a {what} file")
     if b"\x00" in raw[:8192]:
         raise ScenarioError(f"{path}: binary file, expected a TOML {what} file")
     try:
@@ -93,10 +109,72 @@ def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
         raise ScenarioError(
             f"{path}: not UTF-8 text (byte {exc.start}), expected a TOML {what} file"
         ) from None
+    check_text_nesting(text, str(path))
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
+    check_nesting(data, str(path))
+    return data
+
+
+def _nesting_error(source: str, where: str) -> ScenarioError:
+    return ScenarioError(
+        f"{source}: {where} nested more than {MAX_NESTING} levels deep; "
+        f"tables, dotted keys, arrays and inline tables may nest at most {MAX_NESTING} levels"
+    )
+
+
+def check_text_nesting(text: str, source: str) -> None:
+    """Refuse arrays/inline tables nested deeper than MAX_NESTING before parsing them
+    (the TOML parser recurses on them). Brackets in strings and comments do not count."""
+    depth = 0
+    line = 1
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif c in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n:
+                if c == '"' and text[j] == "\\":
+                    j += 2
+                    continue
+                if text.startswith(quote, j):
+                    break
+                if len(quote) == 1 and text[j] == "\n":
+                    break  # unterminated: the parser reports it
+                j += 1
+            line += text.count("\n", i, j)
+            i = j + len(quote)
+            continue
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _nesting_error(source, f"line {line}: value")
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
+def check_nesting(data: Any, source: str, limit: int = MAX_NESTING) -> None:
+    """Refuse parsed data (tables, dotted keys, arrays) nested deeper than ``limit``;
+    iterative, so no input can exhaust the stack."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > limit:
+            raise _nesting_error(source, f"[{where.lstrip('.')}]")
+        if isinstance(value, Mapping):
+            stack += [(v, depth + 1, f"{where}.{k}" if depth < 3 else where) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1, where) for v in value]
 
 
 def deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,6 +270,7 @@ def validate(data: Mapping[str, Any], source: str) -> ScenarioConfig:
     """Defaults overlaid with ``data``, validated; errors name ``source`` and the key."""
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{source}: expected a table of sections")
+    check_nesting(data, source)
     merged = deep_merge(ScenarioConfig().model_dump(), _native(data))
     try:
         config = ScenarioConfig.model_validate(merged)
@@ -201,8 +280,24 @@ def validate(data: Mapping[str, Any], source: str) -> ScenarioConfig:
         if len(errors) > 5:
             lines.append(f"... and {len(errors) - 5} more")
         raise ScenarioError("\n".join(lines)) from None
+    check_parties(config, source)
     check_resources(config, source)
     return config
+
+
+def check_parties(config: ScenarioConfig, source: str) -> None:
+    groups = len(config.departments.groups) + len(config.partners.groups)
+    if groups > MAX_GROUPS:
+        raise ScenarioError(
+            f"{source}: [departments] groups + [partners] groups: {groups:,} groups; at most {MAX_GROUPS} allowed"
+        )
+    parties = config.departments.count + config.partners.count
+    if parties > MAX_PARTIES:
+        raise ScenarioError(
+            f"{source}: [departments] + [partners] count: {parties:,} parties "
+            f"({config.departments.count:,} departments, {config.partners.count:,} partners); "
+            f"at most {MAX_PARTIES:,} in total are allowed"
+        )
 
 
 def parse_set(items: Iterable[str]) -> dict[str, Any]:
@@ -217,6 +312,7 @@ def parse_set(items: Iterable[str]) -> dict[str, Any]:
             close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ScenarioError(f"--set {key}: unknown parameter{hint}")
+        check_text_nesting(text, f"--set {key}")
         try:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:

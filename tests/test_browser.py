@@ -39,17 +39,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def start_server(tmp_path_factory, env: dict[str, str] | None = None):
+    """``egov-sim serve`` on a free port with a fresh results root; yields its details."""
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
+    results = tmp_path_factory.mktemp("results")
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [*egov_sim(), "serve", "--port", str(port)],
+            [*egov_sim(), "serve", "--port", str(port), "--results-root", str(results)],
             cwd=REPO,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=dict(os.environ, PYTHONWARNINGS="ignore"),
+            env=dict(os.environ, PYTHONWARNINGS="ignore", **(env or {})),
         )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
@@ -66,13 +67,18 @@ def server(tmp_path_factory):
             proc.terminate()
             pytest.fail(f"egov-sim serve did not answer on {url} within 120 s")
         time.sleep(0.5)
-    yield {"url": url, "log": log}
+    yield {"url": url, "log": log, "results": results, "proc": proc}
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from start_server(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +268,8 @@ def test_compare_mode_draws_two_configurations_on_the_same_axes(server, browser)
 def test_results_page_shows_report_and_figures(server, browser, tmp_path: Path):
     from playwright.sync_api import expect
 
-    sweep = tmp_path / "sweeps" / "trust_x_compensation"
+    sweeps = server["results"] / "sweeps"
+    sweep = sweeps / "trust_x_compensation"
     sweep.mkdir(parents=True)
     img = Image.new("RGB", (220, 120), (31, 119, 180))
     img.save(sweep / "agreement.png")
@@ -277,7 +284,7 @@ def test_results_page_shows_report_and_figures(server, browser, tmp_path: Path):
     try:
         page.get_by_role("button", name="Results", exact=True).click()
         box = page.get_by_label("Results folder (path, Enter)")
-        box.fill(str(tmp_path / "sweeps"))
+        box.fill(str(sweeps))
         box.press("Enter")
         page.locator(".egov-sweep .v-select__slot").click(timeout=WAIT)
         page.get_by_role("option", name="trust_x_compensation").click()
@@ -304,9 +311,10 @@ def test_no_request_leaves_localhost(server, browser, tmp_path: Path):
         s.step(1)
         page.get_by_role("button", name="Results", exact=True).click()
         page.get_by_label("Results folder (path, Enter)").wait_for(timeout=WAIT)
-        (tmp_path / "r").mkdir()
-        (tmp_path / "r" / "report.md").write_text("# r\n\ntext $x^2$\n", encoding="utf-8")
-        page.get_by_label("Results folder (path, Enter)").fill(str(tmp_path))
+        here = server["results"] / "offline"
+        (here / "r").mkdir(parents=True)
+        (here / "r" / "report.md").write_text("# r\n\ntext $x^2$\n", encoding="utf-8")
+        page.get_by_label("Results folder (path, Enter)").fill(str(here))
         page.get_by_label("Results folder (path, Enter)").press("Enter")
         page.locator(".egov-sweep .v-select__slot").click(timeout=WAIT)
         page.get_by_role("option", name="r", exact=True).click()

@@ -253,5 +253,5 @@ def test_csv_writer_handles_the_run_column_types() -> None:
     rows = [{"perspective": "x", "v": 1.5}, {"perspective": "y", "v": -2.0}]
     assert rows_to_csv(rows) == pd.DataFrame(rows).to_csv(index=False)
     assert to_csv({"a": [1, None]}) is None and to_csv({"s": [""]}) is None
-    quoted = {"month": [1, 2], "cause": ['a, b', 'say "x"\nnext']}
+    quoted = {"month": [1, 2], "cause": ["a, b", 'say "x"\nnext']}
     assert to_csv(quoted) == pd.DataFrame(quoted).to_csv(index=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scenario_io import ScenarioError
+from .design import DEFAULT_MAX_RUNS
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -26,8 +27,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = Path("results") / f"{stamp}-{exp.name}{'-quick' if args.quick else ''}"
-    from .design import make_design, run_count
+    from .design import check_size, make_design, run_count
 
+    # Size first: nothing is built or written for a design that is refused.
+    check_size(exp, max_runs=args.max_runs, yes=args.yes, workers=args.workers)
     n = run_count(exp, make_design(exp))
     where = f"Dask cluster {args.cluster}" if args.cluster else f"{args.workers} worker(s)"
     print(
@@ -79,6 +82,13 @@ def register(sub: Any) -> None:
     s.add_argument("--out", help="output folder (default: results/<time>-<experiment>)")
     s.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     s.add_argument("--quick", action="store_true", help="reduced version ([quick] table): about a minute")
+    s.add_argument("--yes", action="store_true", help="run even if the design has more than --max-runs runs")
+    s.add_argument(
+        "--max-runs",
+        type=int,
+        default=DEFAULT_MAX_RUNS,
+        help=f"runs allowed without --yes (default {DEFAULT_MAX_RUNS:,})",
+    )
     s.set_defaults(func=cmd_sweep)
 
     a = sub.add_parser("analyse", help="statistics, figures and report.md of a sweep folder")

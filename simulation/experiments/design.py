@@ -9,11 +9,13 @@ design point sees the same random numbers in a replication (common random number
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..scenario_io import ScenarioError
 from ..seeds import derive_seed
 from .spec import Experiment
 
@@ -87,3 +89,73 @@ def run_info(exp: Experiment, run: int) -> tuple[int, int, int]:
     """(design point, replication, seed) of run index ``run``."""
     point, rep = divmod(run, exp.replications)
     return point, rep, derive_seed(exp.seed, rep)
+
+
+#: Runs a sweep starts without ``--yes`` (or a higher ``--max-runs``).
+DEFAULT_MAX_RUNS = 20_000
+#: Design points and runs no sweep may have, ``--yes`` or not: the design and the manifest
+#: are held in memory, and such a sweep would not finish on any machine this runs on.
+HARD_MAX_POINTS = 1_000_000
+HARD_MAX_RUNS = 5_000_000
+
+
+def planned_points(exp: Experiment) -> int:
+    """Design points of ``exp``, computed without building the design."""
+    d = len(exp.factors)
+    if exp.design == "factorial":
+        return math.prod(len(f.levels) for f in exp.factors)
+    samples = exp.samples or 0
+    if exp.design == "lhs":
+        return samples
+    if exp.design == "sobol":
+        return samples * (2 * d + 2 if exp.second_order else d + 2)
+    if exp.design == "morris":
+        return samples * (d + 1)
+    raise ValueError(exp.design)  # pragma: no cover - the spec validates the name
+
+
+#: Seconds of one simulated month per citizen and per pair of parties, plus a fixed cost
+#: per run (measured on a busy 2-core machine, rounded): an estimate, not a promise.
+SECONDS_PER_CITIZEN_MONTH = 1.2e-6
+SECONDS_PER_PAIR_MONTH = 2e-7
+SECONDS_PER_RUN = 0.25
+
+
+def estimated_seconds(exp: Experiment, runs: int, workers: int = 1) -> float:
+    """Rough wall time of ``runs`` runs of the base scenario on ``workers`` processes."""
+    cfg = exp.base_config()
+    parties = cfg.departments.count + cfg.partners.count
+    per_month = cfg.citizens.count * SECONDS_PER_CITIZEN_MONTH + parties**2 * SECONDS_PER_PAIR_MONTH
+    return runs * (SECONDS_PER_RUN + exp.months * per_month) / max(1, workers)
+
+
+def human_time(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
+
+
+def check_size(
+    exp: Experiment, *, max_runs: int = DEFAULT_MAX_RUNS, yes: bool = False, workers: int = 1
+) -> int:
+    """Runs of ``exp``; a ScenarioError (before anything is built or written) if too many."""
+    points = planned_points(exp)
+    runs = points * exp.replications
+    source = f"{exp.source}: [experiment]"
+    what = f"{exp.design} design: {points:,} points x {exp.replications:,} replications = {runs:,} runs"
+    if points > HARD_MAX_POINTS or runs > HARD_MAX_RUNS:
+        raise ScenarioError(
+            f"{source} {what}; at most {HARD_MAX_POINTS:,} points and {HARD_MAX_RUNS:,} runs are possible "
+            "(fewer factor levels, samples or replications)"
+        )
+    if runs > max_runs and not yes:
+        eta = human_time(estimated_seconds(exp, runs, workers))
+        raise ScenarioError(
+            f"{source} {what}, about {eta} on {workers} worker(s); more than --max-runs {max_runs:,}. "
+            "Pass --yes (or a higher --max-runs) to run it anyway"
+        )
+    return runs

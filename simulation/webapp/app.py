@@ -13,20 +13,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import markdown
 import solara
 import solara.lab
 
 from ..scenario_io import ScenarioError, load_scenario
+from .assets import protect_cdn
 from .figures import Views
 from .results import (
     IMAGE_SUFFIXES,
     Figure,
-    default_results_dir,
+    OutsideRoot,
     find_reports,
+    md_html,
     other_figures,
     read_figure,
+    results_root,
     split_report,
+    within,
 )
 from .session import (
     DEFAULT_SCENARIO,
@@ -149,17 +152,33 @@ CSS = """
 """
 
 
-def md_html(text: str) -> str:
-    """Markdown to HTML on the server.
+# Solara loads this module at server start-up, before it answers a request: from then on
+# /_solara/cdn is served read-only (see assets.py).
+protect_cdn()
 
-    ``solara.Markdown`` loads KaTeX from a CDN, which ``solara-assets`` does not carry, so
-    it would break offline. Raw HTML in the text is escaped rather than passed through.
-    """
-    return markdown.markdown(text.replace("<", "&lt;"), extensions=["tables", "fenced_code", "sane_lists"])
+
+def release_memory() -> None:
+    """Collect a closed session's objects and give freed heap pages back to the system
+    (glibc keeps them otherwise, so the server's RSS would stay at its peak)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@solara.lab.on_kernel_start
+def _per_session():
+    # Run shortly after the kernel has closed, when its objects are no longer referenced.
+    return lambda: threading.Timer(2.0, release_memory).start()
 
 
 @solara.component
 def Md(text: str, classes: list[str] | None = None):
+    """Markdown rendered on the server by :func:`results.md_html` (``solara.Markdown`` loads
+    KaTeX from a CDN, which would break offline); raw HTML, links and images are defused."""
     solara.HTML(tag="div", unsafe_innerHTML=md_html(text), classes=["egov-md", *(classes or [])])
 
 
@@ -397,7 +416,9 @@ def FigureView(fig: Figure):
     data = read_figure(fig)
     with solara.Card(fig.caption, margin=0):
         if data is None:
-            solara.Warning(f"{fig.path.name}: too large to show here")
+            solara.Warning(
+                f"{fig.path.name}: not shown (too large, not an image, or outside the sweep folder)"
+            )
         else:
             fmt = fig.path.suffix.lower().lstrip(".").replace("jpg", "jpeg").replace("svg", "svg+xml")
             solara.Image(data, format=fmt, classes=["egov-result-figure"])
@@ -405,10 +426,16 @@ def FigureView(fig: Figure):
 
 @solara.component
 def ResultsPage():
-    root = solara.use_reactive(str(default_results_dir()))
+    top = solara.use_memo(results_root, [])
+    root = solara.use_reactive(str(top))
     chosen = solara.use_reactive(None)
-    folder = Path(root.value).expanduser()
-    reports = solara.use_memo(lambda: find_reports(folder), [str(folder)])
+    try:
+        folder = within(top, root.value)
+    except OutsideRoot as exc:
+        folder, refused = None, str(exc)
+    else:
+        refused = ""
+    reports = solara.use_memo(lambda: find_reports(folder, limit=top) if folder else [], [str(folder)])
 
     def label(p: Path) -> str:
         return "." if p == folder else str(p.relative_to(folder))
@@ -418,6 +445,9 @@ def ResultsPage():
         "## Results\nOpen a finished sweep directory (one with a `report.md`) and browse its report and figures."
     )
     solara.InputText("Results folder (path, Enter)", value=root, on_value=lambda _: chosen.set(None))
+    if folder is None:
+        solara.Error(refused, classes=["egov-refused"])
+        return
     if not folder.is_dir():
         solara.Error(f"{folder}: no such folder")
         return
@@ -428,6 +458,9 @@ def ResultsPage():
     if chosen.value not in names:
         return
     target = reports[names.index(chosen.value)]
+    if not target.resolve().is_relative_to(top):
+        solara.Error(f"{target}: outside the results folder {top}", classes=["egov-refused"])
+        return
     try:
         parts = split_report(target)
     except OSError as exc:

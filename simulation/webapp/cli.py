@@ -8,6 +8,8 @@ import socket
 import sys
 from pathlib import Path
 
+from .results import RESULTS_ROOT_ENV, default_results_dir
+
 #: Where the ``solara-assets`` package puts Solara's front-end files (JS, CSS, fonts).
 ASSETS_DIR = Path(sys.prefix) / "share" / "solara" / "cdn"
 
@@ -17,9 +19,13 @@ ASSETS_DIR = Path(sys.prefix) / "share" / "solara" / "cdn"
 NO_CDN = "http://127.0.0.1:9/egov-sim-offline/"
 
 
-def server_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+def server_environment(
+    base: dict[str, str] | None = None, results_root: Path | None = None
+) -> dict[str, str]:
     """Environment for the Solara server: no telemetry, no CDN, assets from the venv."""
     env = dict(os.environ if base is None else base)
+    if results_root is not None:
+        env[RESULTS_ROOT_ENV] = str(results_root)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env.setdefault("SOLARA_ASSETS_PROXY", "True")
     env.setdefault("SOLARA_ASSETS_PROXY_CACHE_DIR", str(ASSETS_DIR))
@@ -85,12 +91,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"{ASSETS_DIR}: Solara's front-end files are missing; install them with "
             "`pip install -c requirements/constraints.txt solara-assets` (bash scripts/setup.sh does)"
         )
+    root = (
+        Path(args.results_root).expanduser().resolve()
+        if args.results_root
+        else default_results_dir().resolve()
+    )
+    if args.results_root and not root.is_dir():
+        raise ScenarioError(f"--results-root {args.results_root}: no such folder")
     check_port(args.host, args.port)
     print(f"egov-sim app: {url(args.host, args.port)}  (offline; Ctrl-C stops it)", flush=True)
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         print(f"egov-sim app: listening on {args.host}: reachable from other machines", file=sys.stderr)
     # exec: Ctrl-C and SIGTERM reach the server directly, and the pid stays the same.
-    os.execve(sys.executable, server_command(args.host, args.port), server_environment())
+    os.execve(sys.executable, server_command(args.host, args.port), server_environment(results_root=root))
     return 0  # not reached
 
 
@@ -98,4 +111,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("serve", help="start the browser app (offline, localhost by default)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument(
+        "--results-root",
+        metavar="DIR",
+        help="the Results page shows sweeps under this folder only (default ./results)",
+    )
     p.set_defaults(func=cmd_serve)

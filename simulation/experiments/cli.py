@@ -61,6 +61,27 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from .discover import discover
+
+    report = discover(
+        Path(args.dir),
+        args.kpi,
+        below=args.below,
+        above=args.above,
+        false=args.false,
+        out=Path(args.out) if args.out else None,
+        boxes=args.boxes,
+        min_density=args.min_density,
+        peel_alpha=args.peel_alpha,
+        mass_min=args.mass_min,
+        inputs=args.inputs.split(",") if args.inputs else None,
+    )
+    print(report.read_text(encoding="utf-8").split("## Trade-off curve")[0].strip())
+    print(f"wrote {report}, boxes.csv, peeling.csv and figures/discover_*.png in {report.parent}/")
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the ``sweep`` and ``analyse`` sub-commands to the ``egov-sim`` parser."""
     s = sub.add_parser(
@@ -84,6 +105,29 @@ def register(sub: Any) -> None:
     a = sub.add_parser("analyse", help="statistics, figures and report.md of a sweep folder")
     a.add_argument("dir", help="output folder of 'egov-sim sweep'")
     a.set_defaults(func=cmd_analyse)
+
+    d = sub.add_parser(
+        "discover",
+        help="scenario discovery (PRIM) on a sweep folder: where does a KPI condition hold?",
+        description="PRIM boxes over the sweep's factors for a KPI condition; writes discovery.md, "
+        "boxes.csv, peeling.csv and figures. See docs/EXPERIMENTS.md.",
+    )
+    d.add_argument("dir", help="output folder of 'egov-sim sweep'")
+    d.add_argument("--kpi", required=True, help="KPI of the condition, e.g. collapsed or final_adoption")
+    d.add_argument("--below", type=float, help="numeric KPI: cases are runs with KPI < X")
+    d.add_argument("--above", type=float, help="numeric KPI: cases are runs with KPI > X")
+    d.add_argument("--false", action="store_true", help="boolean KPI: cases are runs with KPI = false")
+    d.add_argument("--boxes", type=int, default=2, help="boxes to find one after another (default 2)")
+    d.add_argument("--min-density", type=float, default=0.8, help="density the chosen box must reach (0.8)")
+    d.add_argument("--peel-alpha", type=float, default=0.05, help="share peeled per step (0.05)")
+    d.add_argument("--mass-min", type=float, default=0.05, help="smallest box mass (0.05)")
+    d.add_argument("--inputs", help="comma-separated factors to use (default: all)")
+    d.add_argument("--out", help="output folder (default: the sweep folder)")
+    d.set_defaults(func=cmd_discover)
+
+    from .advise import register_advise
+
+    register_advise(sub)
 
 
 __all__ = ["register", "ScenarioError"]

@@ -333,17 +333,22 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     best, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
     sc = cell["score"].unstack("strategy")
     flip = (sc[second] > sc[best]).to_numpy() if best != second else np.zeros(n_u, dtype=bool)
+    # Without any flip against the runner-up, PRIM looks for "the best is not first here".
+    not_first = (sc.idxmax(axis=1) != best).to_numpy()
+    case = flip if flip.any() else not_first
+    case_label = (
+        f"runner-up {second} beats best {best}" if flip.any() else f"best {best} is not first in the scenario"
+    )
     unc_frame = pd.DataFrame(unc)
     unc_frame.index.name = "scenario"
     unc_out = unc_frame.copy()
     unc_out["score_best"] = sc[best].to_numpy()
     unc_out["score_runner_up"] = sc[second].to_numpy()
     unc_out["flip"] = flip
+    unc_out["best_not_first"] = not_first
     figures = out / "figures"
-    found = run_prim(unc_frame.reset_index(drop=True), flip, boxes=2, min_density=0.8, mass_min=0.1)
-    fig_t = plot_tradeoff(
-        found, figures, "advise_flip_tradeoff", f"PRIM: runner-up {second} beats best {best}"
-    )
+    found = run_prim(unc_frame.reset_index(drop=True), case, boxes=2, min_density=0.8, mass_min=0.1)
+    fig_t = plot_tradeoff(found, figures, "advise_flip_tradeoff", f"PRIM: {case_label}")
     fig_b = plot_limits(
         found,
         unc_frame.reset_index(drop=True),
@@ -367,7 +372,7 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     fig_r = plot_regret(summary, norm_regret, figures)
 
     lines = report_lines(
-        exp, adv, meta, summary, thr, failed, len(frame), best, second, flip, found, unc_frame
+        exp, adv, meta, summary, thr, failed, len(frame), best, second, flip, not_first, found, unc_frame
     )
     lines += [
         "## Figures",
@@ -418,6 +423,7 @@ def report_lines(
     best: int,
     second: int,
     flip: np.ndarray,
+    not_first: np.ndarray,
     found: list[Any],
     unc: pd.DataFrame,
 ) -> list[str]:
@@ -485,18 +491,24 @@ def report_lines(
         f"{len(flip)} uncertainty scenarios.",
         "",
     ]
+    lines.append(
+        f"Strategy {best} is not the best strategy (by score) in {int(not_first.sum())} of {len(flip)} scenarios."
+    )
+    lines.append("")
+    case = flip if flip.any() else not_first
+    what = "the runner-up beats the best" if flip.any() else f"strategy {best} is not first"
     if found:
         lines += [
-            "PRIM on the uncertainty inputs (case = flip; the box with the highest coverage at density ≥ 0.8, "
+            f"PRIM on the uncertainty inputs (case = {what}; the box with the highest coverage at density ≥ 0.8, "
             "smallest box mass 0.1):",
             "",
-            *box_lines(found, float(flip.mean())),
+            *box_lines(found, float(case.mean())),
             "",
         ]
-    elif flip.any():
-        lines += ["PRIM found no box that separates the flips from the rest.", ""]
+    elif case.any():
+        lines += ["PRIM found no box that separates these scenarios from the rest.", ""]
     else:
-        lines += ["The ranking does not flip anywhere in the sample.", ""]
+        lines += [f"Strategy {best} is first in every scenario of the sample: the ranking does not flip.", ""]
     if len(unc) < 30:
         lines += [
             f"With {len(unc)} uncertainty scenarios the boxes are indicative only; use more "

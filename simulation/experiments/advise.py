@@ -17,9 +17,9 @@ numbers: every strategy meets the same uncertainty sample and the same seeds (ru
   objectives and beats on one;
 - robustness: the regret per objective in each uncertainty scenario (distance to the best
   strategy in that scenario, replications averaged), its maximum over the sample, and the
-  satisficing share: share of runs that meet every threshold (defaults: adoption ≥ 0.5, no
-  collapse, first service within 60 months, legitimacy ≥ its initial level, cost ≤ 1.25 x the
-  mean cost of the scenario's own strategy);
+  satisficing share: share of runs that meet every threshold (defaults taken from strategy 0,
+  the plan as written: adoption ≥ its median, first service ≤ its median, cost ≤ 1.25 x its
+  mean; no collapse; legitimacy ≥ the initial level);
 - a score: the mean over the five objectives of each run's value rescaled to [0, 1] over all
   runs (1 = best), equal weights; the best and runner-up strategies by mean score, and in
   which uncertainty scenarios the runner-up beats the best (a ranking flip). PRIM on the
@@ -82,7 +82,7 @@ OBJECTIVES = (
 OBJ_NAMES = [o[0] for o in OBJECTIVES]
 KPIS_NEEDED = ("total_cost", "months_to_first_service", "final_adoption", "collapsed", "final_legitimacy")
 
-QUICK = {"strategies": 8, "scenarios": 12, "replications": 2, "months": 120, "citizens": 2000}
+QUICK = {"strategies": 8, "scenarios": 12, "replications": 1, "citizens": 2000}
 FULL = {"strategies": 24, "scenarios": 32, "replications": 1}
 
 
@@ -163,6 +163,7 @@ def build_experiment(
     seed = cfg.run.seed if seed is None else seed
     months = months or cfg.run.months
     fixed: dict[str, Any] = {}
+    _check_value(base, {}, "run.months", months, f"--months {months}", "advise")
     if citizens:
         fixed["citizens.count"] = citizens
         _check_value(base, {}, "citizens.count", citizens, f"--citizens {citizens}", "advise")
@@ -250,15 +251,16 @@ def score(obj: pd.DataFrame) -> pd.Series:
     return sum(parts) / len(parts)
 
 
-def thresholds_default(
-    strategy0_cost: float, base: dict[str, Any], months: int
-) -> dict[str, tuple[str, float]]:
+def thresholds_default(own: pd.DataFrame, base: dict[str, Any]) -> dict[str, tuple[str, float]]:
+    """Satisficing thresholds from the runs of strategy 0 (the plan as written): adoption at least
+    its median, first service no later than its median, cost at most 1.25 x its mean, no
+    collapse, legitimacy at least the initial level."""
     return {
-        "adoption": (">=", 0.5),
+        "adoption": (">=", round(float(own["adoption"].median()), 4)),
         "collapse": ("<=", 0.0),
-        "first_service": ("<=", min(60.0, float(months))),
+        "first_service": ("<=", float(own["first_service"].median())),
         "legitimacy": (">=", float(base["citizens"]["initial_legitimacy"])),
-        "cost": ("<=", round(1.25 * strategy0_cost, 4)),
+        "cost": ("<=", round(1.25 * float(own["cost"].mean()), 4)),
     }
 
 
@@ -306,8 +308,8 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     max_regret = regret.groupby("strategy").max()
     norm_regret = pd.DataFrame({n: max_regret[n] / spans[n] for n in OBJ_NAMES})
 
-    s0_cost = float(means.loc[0, "cost"]) if 0 in means.index else float(means["cost"].mean())
-    thr = thresholds_default(s0_cost, base, months)
+    own = runs[runs["strategy"] == 0] if (runs["strategy"] == 0).any() else runs
+    thr = thresholds_default(own, base)
     for k, v in (thresholds or {}).items():
         thr[k] = (thr[k][0], float(v))
     meets = np.ones(len(runs), dtype=bool)
@@ -475,7 +477,8 @@ def report_lines(
         "",
         "Satisficing thresholds: "
         + ", ".join(f"{k} {op} {v:g}" for k, (op, v) in thr.items())
-        + " (cost: 1.25 x the mean cost of strategy 0 unless given; legitimacy: the initial level).",
+        + " (defaults from strategy 0, the plan as written: adoption ≥ its median, first service ≤ its "
+        "median, cost ≤ 1.25 x its mean; no collapse; legitimacy ≥ the initial level; `--threshold` overrides).",
         "",
         "## Robustness",
         "",
@@ -661,7 +664,7 @@ def advise(
         n_strategies=n_s,
         n_scenarios=n_u,
         replications=reps,
-        months=months or (QUICK["months"] if quick else None),
+        months=months,
         citizens=citizens or (QUICK["citizens"] if quick else None),
         seed=seed,
         quick=quick,
@@ -747,7 +750,7 @@ def register_advise(sub: Any) -> None:
     a.add_argument(
         "--quick",
         action="store_true",
-        help="8 strategies x 12 scenarios x 2 replications, 120 months, 2,000 citizens",
+        help="8 strategies x 12 scenarios x 1 replication, 2,000 citizens (about a minute)",
     )
     a.add_argument(
         "--strategies",

@@ -83,7 +83,13 @@ def fake_sweep(folder: Path, n: int = 400, seed: int = 5) -> Path:
         "design": "lhs",
         "months": 120,
         "factors": [
-            {"name": "parties.groups.resistance", "kind": "range", "dtype": "float", "low": 0.05, "high": 0.65},
+            {
+                "name": "parties.groups.resistance",
+                "kind": "range",
+                "dtype": "float",
+                "low": 0.05,
+                "high": 0.65,
+            },
             {"name": "rollout.strategy", "kind": "levels", "dtype": "str", "levels": ["big_bang", "phased"]},
         ],
     }
@@ -110,7 +116,9 @@ def test_discover_cli_finds_the_collapse_box_and_writes_report(tmp_path: Path) -
 def test_discover_numeric_threshold_and_out_folder(tmp_path: Path) -> None:
     folder = fake_sweep(tmp_path / "sweep")
     out = tmp_path / "disc"
-    assert main(["discover", str(folder), "--kpi", "final_adoption", "--below", "0.5", "--out", str(out)]) == 0
+    assert (
+        main(["discover", str(folder), "--kpi", "final_adoption", "--below", "0.5", "--out", str(out)]) == 0
+    )
     assert (out / "discovery.md").exists() and not (folder / "discovery.md").exists()
     assert "final_adoption < 0.5" in (out / "discovery.md").read_text(encoding="utf-8")
 

@@ -12,7 +12,6 @@ import pytest
 from simulation.cli import main
 from simulation.experiments.discover import case_condition, prepare_inputs, run_prim
 
-pytest.importorskip("ema_workbench", reason="the 'discover' extra (EMA Workbench) is part of the dev extra")
 
 
 def synthetic(n: int = 600, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:

@@ -575,6 +575,7 @@ def plot_pareto(summary: pd.DataFrame, folder: Path) -> str:
 
 
 def plot_parallel(summary: pd.DataFrame, folder: Path) -> str:
+    import matplotlib
     from matplotlib.figure import Figure
 
     from .discover import save_figure
@@ -592,7 +593,8 @@ def plot_parallel(summary: pd.DataFrame, folder: Path) -> str:
     k = 0
     for (s, row), y in zip(summary.iterrows(), mat, strict=True):
         if row["pareto"]:
-            ax.plot(xs, y, lw=2.0, color=f"C{k % 10}", label=f"strategy {s}", marker="o")
+            colour = matplotlib.colormaps["tab20"](k % 20)
+            ax.plot(xs, y, lw=2.0, color=colour, label=f"strategy {s}", marker="o")
             k += 1
         else:
             ax.plot(xs, y, lw=0.8, color="0.75", zorder=0)

@@ -12,7 +12,7 @@ PRIM peels the box along one input at a time (``peel_alpha`` of the points), rec
 peeling trajectory (coverage = share of all cases inside the box, density = share of the
 points in the box that are cases, mass = share of all points in the box), then the box is
 chosen on that trade-off curve: the one with the highest coverage whose density reaches
-``--min-density`` (default 0.8), else the densest. Up to ``--boxes`` boxes are found one
+``--min-density`` (default 0.8; ties: the denser), else the densest. Up to ``--boxes`` boxes are found one
 after another (covering: the points of earlier boxes are removed). Failed runs are left out.
 
 Outputs (in ``DIR`` or ``--out``): ``discovery.md``, ``boxes.csv`` (one row per box and
@@ -119,7 +119,8 @@ def run_prim(
             traj = box.peeling_trajectory[["coverage", "density", "mass", "res_dim", "n"]].copy()
             ok = np.nonzero(traj["density"].to_numpy() >= min_density)[0]
             if ok.size:
-                index = int(ok[np.argmax(traj["coverage"].to_numpy()[ok])])
+                cov, den = traj["coverage"].to_numpy()[ok], traj["density"].to_numpy()[ok]
+                index = int(ok[np.lexsort((den, cov))[-1]])  # highest coverage, then density
             else:
                 index = int(np.argmax(traj["density"].to_numpy()))
             box.select(index)

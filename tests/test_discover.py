@@ -13,7 +13,6 @@ from simulation.cli import main
 from simulation.experiments.discover import case_condition, prepare_inputs, run_prim
 
 
-
 def synthetic(n: int = 600, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
     """Cases exactly where a > 0.6 and the integer b < 3 (pandas int64), c irrelevant."""
     rng = np.random.default_rng(seed)

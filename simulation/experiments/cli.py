@@ -1,4 +1,4 @@
-"""``egov-sim sweep`` and ``egov-sim analyse`` (registered by simulation.cli)."""
+"""``egov-sim sweep``, ``analyse``, ``discover`` and ``advise`` (registered by simulation.cli)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,13 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_advise(args: argparse.Namespace) -> int:
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    from .advise import advise_command
+
+    return advise_command(args)
+
+
 def register(sub: Any) -> None:
     """Add the ``sweep`` and ``analyse`` sub-commands to the ``egov-sim`` parser."""
     s = sub.add_parser(
@@ -125,9 +132,37 @@ def register(sub: Any) -> None:
     d.add_argument("--out", help="output folder (default: the sweep folder)")
     d.set_defaults(func=cmd_discover)
 
-    from .advise import register_advise
-
-    register_advise(sub)
+    v = sub.add_parser(
+        "advise",
+        help="robust strategy search: change-strategy levers against uncertainty (Pareto set, regret, flips)",
+        description="Search the change-strategy levers of a scenario against uncertainty in trust, resistance, "
+        "readiness and Bass p, q with common random numbers, on the sweep engine; writes report.md, "
+        "strategies.csv, scenarios.csv, regret.csv and figures. See docs/EXPERIMENTS.md.",
+    )
+    v.add_argument("scenario", help="scenario file or shipped name (see 'egov-sim scenarios')")
+    v.add_argument(
+        "--quick", action="store_true", help="8 strategies x 12 scenarios x 1 replication, 2,000 citizens"
+    )
+    v.add_argument(
+        "--strategies", type=int, help="candidate strategies incl. the scenario's own (default 24)"
+    )
+    v.add_argument("--scenarios", type=int, help="uncertainty scenarios (default 32)")
+    v.add_argument("--replications", type=int, help="replications per strategy and scenario (default 1)")
+    v.add_argument("--months", type=int, help="horizon in months (default: the scenario's [run] months)")
+    v.add_argument("--citizens", type=int, help="simulated citizens (default: the scenario's)")
+    v.add_argument("--seed", type=int, help="master seed (default: the scenario's [run] seed)")
+    v.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="OBJECTIVE=VALUE",
+        help="satisficing threshold (cost, first_service, adoption, collapse, legitimacy); repeatable",
+    )
+    v.add_argument("--workers", type=int, default=2, help="worker processes (default 2; 1 runs in-process)")
+    v.add_argument("--cluster", metavar="ADDRESS|local", help="run on Dask: 'local' or a scheduler address")
+    v.add_argument("--out", help="output folder (default: results/<time>-advise-<scenario>)")
+    v.add_argument("--resume", action="store_true", help="finish an interrupted advise run in --out")
+    v.set_defaults(func=cmd_advise)
 
 
 __all__ = ["register", "ScenarioError"]

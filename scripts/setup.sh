@@ -2,7 +2,7 @@
 # Create .venv with a Python >= 3.12 and install the project with pinned dependencies.
 # Python is looked up as: $EGOV_PYTHON, python3.13, python3.12, python3, python, then
 # the versions under `pyenv root` (or ~/.pyenv). Re-running is cheap: it installs again only
-# when pyproject.toml or requirements/constraints.txt changed.
+# when pyproject.toml, setup.py or requirements/*.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +34,7 @@ find_python() {
 
 VENV=.venv
 extras="${EGOV_EXTRAS:-dev}"
-stamp_src=$(cat pyproject.toml requirements/constraints.txt | sha1sum | cut -c1-16)
+stamp_src=$(cat pyproject.toml setup.py requirements/*.txt | sha1sum | cut -c1-16)
 stamp="$VENV/.installed-$stamp_src-${extras//,/_}"
 if [ -x "$VENV/bin/python" ] && ok_version "$VENV/bin/python" && [ -f "$stamp" ]; then
   exit 0

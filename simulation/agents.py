@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from . import implementation, learning, negotiation, resistance
+from ._mesa import mesa  # Mesa's submodules, not its whole package (start-up time)
 from .config import PartyGroup
 from .costs import investment_split
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .scenario_io import ScenarioError
 
 #: Modules that add sub-commands with ``register(subparsers)``; skipped when absent.
@@ -57,14 +59,31 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(out)
 
 
+def progress_disabled(stream: Any = None) -> bool:
+    """Whether progress bars stay off: ``TQDM_DISABLE`` (or ``EGOV_SIM_NO_PROGRESS``) set
+    to a true value, or the bars' stream (stderr) not being a terminal."""
+    for var in ("TQDM_DISABLE", "EGOV_SIM_NO_PROGRESS"):
+        value = os.environ.get(var, "").strip().lower()
+        if value and value not in {"0", "false", "no", "off"}:
+            return True
+    stream = sys.stderr if stream is None else stream
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real stream
+        return True
+
+
 def _progress(label: str):
     from tqdm import tqdm
 
     bar: dict[str, Any] = {}
+    disable = progress_disabled()
 
     def update(done: int, total: int) -> None:
         if "b" not in bar:
-            bar["b"] = tqdm(total=total, desc=label, unit="run", file=sys.stderr, leave=False)
+            bar["b"] = tqdm(
+                total=total, desc=label, unit="run", file=sys.stderr, leave=False, disable=disable
+            )
         bar["b"].n = done
         bar["b"].refresh()
         if done == total:
@@ -80,6 +99,85 @@ def check_out_dir(out: Path) -> None:
             if not p.is_dir():
                 raise ScenarioError(f"--out {out}: {p} exists and is not a folder")
             return
+
+
+def _arrow(direction: str) -> str:
+    return "↑" if str(direction).startswith("higher") else "↓"
+
+
+def scorecard_text(scorecard) -> str:
+    """The run's scorecard (long format) as a table: cell, value, unit, better direction."""
+    rows = [
+        [
+            f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
+            "n/a" if not math.isfinite(float(r["value"])) else fmt(float(r["value"])),
+            r["unit"],
+            _arrow(r["direction"]),
+        ]
+        for r in scorecard.to_dict("records")
+    ]
+    return table(rows, ["cell", "value", "unit", "better"])
+
+
+def _ci(low: float, high: float) -> str:
+    return f"[{fmt(low)}, {fmt(high)}]" if math.isfinite(low) and math.isfinite(high) else "no CI (n < 2)"
+
+
+def compare_text(comp) -> str:
+    """KPI table (means, paired B - A, 95 % CI, pairs, reached) and scorecard table of a comparison."""
+    from .stats import MIN_REACHED, TOO_FEW
+
+    la, lb = comp.labels
+    rows, notes = [], []
+    for d in comp.table.to_dict("records"):
+        timed = math.isfinite(float(d["reached_a"]))
+        n = str(d["n_pairs"])
+        if timed:
+            n = f"{d['n_pairs']} (reached {int(d['reached_a'])}/{int(d['reached_b'])})"
+            among = (
+                f"{fmt(d['difference_reached'])} {_ci(d['reached_ci_low'], d['reached_ci_high'])} "
+                f"over {int(d['both_reached'])} pairs"
+                if math.isfinite(float(d["difference_reached"]))
+                else f"{TOO_FEW}: {int(d['both_reached'])} pairs < {MIN_REACHED}"
+            )
+            notes.append(f"  {d['kpi']}: B - A among pairs where both reached: {among}")
+        rows.append(
+            [
+                d["kpi"],
+                "months*" if timed else d["unit"],
+                fmt(d[la]),
+                fmt(d[lb]),
+                fmt(d["difference"]),
+                _ci(d["ci_low"], d["ci_high"]),
+                n,
+            ]
+        )
+    out = [table(rows, ["kpi", "unit", "A: " + la[:28], "B: " + lb[:28], "B - A", "95 % CI", "pairs"])]
+    out.append(
+        "* restricted mean months: a run that never reaches the event counts as horizon + 1; "
+        "'reached a/b' = runs of A / B in which it happened"
+    )
+    out += notes
+    if not comp.scorecard.empty:
+        sc_rows = [
+            [
+                f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
+                r["unit"],
+                _arrow(r["direction"]),
+                fmt(r[la]),
+                fmt(r[lb]),
+                fmt(r["difference"]),
+                _ci(r["ci_low"], r["ci_high"]) if math.isfinite(float(r["difference"])) else "",
+                r["verdict"],
+            ]
+            for r in comp.scorecard.to_dict("records")
+        ]
+        out += [
+            "",
+            "Scorecard (↑ higher / ↓ lower is better; verdict when the 95 % CI of B - A excludes 0):",
+            table(sc_rows, ["cell", "unit", "better", "A", "B", "B - A", "95 % CI", "verdict"]),
+        ]
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------- commands
@@ -98,6 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sets = list(args.set)  # --seed and --steps are validated like [run] seed / months
     sets += [f"run.seed={args.seed}"] if args.seed is not None else []
     sets += [f"run.months={args.steps}"] if args.steps is not None else []
+    sets += [f"citizens.count={args.citizens}"] if args.citizens is not None else []
     config = load_scenario(args.scenario, sets=sets)
     label = Path(str(args.scenario)).stem
     warn_about(config, label)
@@ -116,6 +215,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"({result.wall_time:.2f} s)"
     )
     print(table(rows, ["kpi", "value"]))
+    print("\nScorecard (perspective x relation; ↑ higher is better, ↓ lower is better):")
+    print(scorecard_text(result.scorecard))
     print("\nWhat happened (events.csv has every event with its cause):")
     for line in result.narrative:
         print(f"  - {line}")
@@ -147,13 +248,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .runner import default_out_dir
 
     a, b, labels, title = _pair(args)
-    if args.citizens:
-        # Re-validated, so --citizens gets the range and memory checks of [citizens] count.
+    if args.citizens or args.steps:
+        # Re-validated, so --citizens and --steps get the checks of [citizens] count, [run] months.
         from .scenario_io import deep_merge, validate
 
-        size = {"citizens": {"count": args.citizens}}
-        a = validate(deep_merge(a.model_dump(), size), f"--citizens {args.citizens}")
-        b = validate(deep_merge(b.model_dump(), size), f"--citizens {args.citizens}")
+        size: dict = {}
+        if args.citizens:
+            size["citizens"] = {"count": args.citizens}
+        if args.steps:
+            size["run"] = {"months": args.steps}
+        flags = " ".join(f"--{k} {v}" for k, v in (("citizens", args.citizens), ("steps", args.steps)) if v)
+        a = validate(deep_merge(a.model_dump(), size), flags)
+        b = validate(deep_merge(b.model_dump(), size), flags)
     out = Path(args.out) if args.out else default_out_dir("compare")
     check_out_dir(out)
     comp = compare(
@@ -165,21 +271,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=_progress("compare"),
     )
-    rows = [
-        [
-            d["kpi"],
-            d["unit"],
-            fmt(d[labels[0]]),
-            fmt(d[labels[1]]),
-            fmt(d["difference"]),
-            f"[{fmt(d['ci_low'])}, {fmt(d['ci_high'])}]",
-        ]
-        for d in comp.table.to_dict("records")
-    ]
     print(f"{labels[0]}  vs  {labels[1]}: {args.replications} replications each, common random numbers")
-    print(table(rows, ["kpi", "unit", "A: " + labels[0][:28], "B: " + labels[1][:28], "B - A", "95 % CI"]))
+    print(compare_text(comp))
     write(comp, out, title=f"Adoption: {labels[0]} vs {labels[1]} (mean, 95 % band)")
-    print(f"wrote {out}/adoption_compare.png, comparison.csv, replications.csv")
+    print(
+        f"wrote {out}/adoption_compare.png, compare_series.png, scorecard_compare.png, comparison.csv, "
+        "scorecard_comparison.csv, replications.csv"
+    )
     return 0
 
 
@@ -206,9 +304,52 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from .docs import parameter_table
+    import shutil
 
-    print(parameter_table())
+    from .docs import matching_rows, parameter_table, terminal_table
+
+    if args.markdown:
+        print(parameter_table())
+        return 0
+    rows = matching_rows(args.query)
+    if not rows:
+        raise ScenarioError(f"params {args.query}: no parameter matches; try a section such as negotiation")
+    print(terminal_table(rows, shutil.get_terminal_size((100, 24)).columns))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .atomic import atomic_write_text
+    from .docs import scenario_template
+    from .scenario_io import load_scenario, resolve_path
+
+    path = Path(args.name if str(args.name).endswith(".toml") else f"{args.name}.toml")
+    if path.exists() and not args.force:
+        raise ScenarioError(f"{path}: exists already; choose another name or add --force to overwrite it")
+    source = load_scenario(args.from_)
+    title = (
+        f"Scenario {path.stem}, from {resolve_path(args.from_).name}"
+        if args.from_
+        else f"Scenario {path.stem}, from the built-in defaults"
+    )
+    atomic_write_text(path, scenario_template(source, title))
+    print(f"wrote {path} (every section and key; edit it, then: egov-sim validate {path})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .docs import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        from .atomic import atomic_write_text
+
+        atomic_write_text(Path(args.out), text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -218,12 +359,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="egov-sim",
         description="Agent-based simulation of back-office integration in e-government.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser("run", help="run one scenario and write its output folder")
-    r.add_argument("scenario", help="scenario file or shipped name (see 'egov-sim scenarios')")
+    r.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help=f"scenario file or shipped name (see 'egov-sim scenarios'; default {DEFAULT_SCENARIO})",
+    )
     r.add_argument("--seed", type=int, help="master seed (default: [run] seed)")
-    r.add_argument("--steps", type=int, help="months to simulate (default: [run] months)")
+    r.add_argument("--steps", type=int, help="months to simulate, i.e. [run] months (default: the file's)")
+    r.add_argument(
+        "--citizens", type=int, help="simulated citizens, i.e. [citizens] count (default: the file's)"
+    )
     r.add_argument(
         "--set",
         action="append",
@@ -242,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--set-a", action="append", default=[], metavar="SECTION.KEY=VALUE")
     c.add_argument("--set-b", action="append", default=[], metavar="SECTION.KEY=VALUE")
     c.add_argument("--citizens", type=int, help="override [citizens] count in both")
+    c.add_argument("--steps", type=int, help="override [run] months in both")
     c.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     c.add_argument("--out", help="output folder (default: results/<time>-compare)")
     c.set_defaults(func=cmd_compare)
@@ -255,7 +406,21 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     pa = sub.add_parser("params", help="print every parameter with unit, range and default")
+    pa.add_argument("query", nargs="?", help="a section (negotiation), a key (trust.initial) or a word")
+    pa.add_argument("--markdown", action="store_true", help="the full Markdown table (as in docs/ODD.md)")
     pa.set_defaults(func=cmd_params)
+
+    it = sub.add_parser("init", help="write a commented scenario template with every section and key")
+    it.add_argument("name", help="file to write (NAME or NAME.toml)")
+    it.add_argument(
+        "--from", dest="from_", metavar="SCENARIO", help="start from this scenario (default: built-in)"
+    )
+    it.add_argument("--force", action="store_true", help="overwrite an existing file")
+    it.set_defaults(func=cmd_init)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    sc.add_argument("--out", help="write it to this file instead")
+    sc.set_defaults(func=cmd_schema)
 
     for name in PLUGINS:
         try:
@@ -269,6 +434,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _broken_pipe()
+    except SystemExit:  # argparse's --help, --version and usage errors
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _broken_pipe()
+        raise
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     for attr in ("replications", "workers", "steps", "citizens"):
@@ -279,13 +457,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if seed is not None and not 0 <= seed < 2**63:
         parser.error(f"--seed must be in [0, 2**63), got {seed}")
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
     except ScenarioError as exc:
         print(f"egov-sim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("egov-sim: interrupted", file=sys.stderr)
         return 130
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``egov-sim params | head``): stop quietly, with the
+    exit status of a process killed by SIGPIPE, as other command-line tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail
+    except (OSError, ValueError):
+        pass
+    return 128 + 13
 
 
 if __name__ == "__main__":

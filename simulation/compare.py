@@ -1,10 +1,18 @@
-"""Comparing two scenarios over replications with common random numbers."""
+"""Comparing two scenarios over replications with common random numbers.
+
+Replication ``i`` of A and of B run with the same seed, so every KPI and scorecard cell is
+compared over *pairs* (paired t interval of B - A, as ``scipy.stats.ttest_rel``).
+Time-to-event KPIs follow the one censoring rule of :mod:`simulation.stats`: never within
+the horizon counts as horizon + 1 (restricted mean time), with the runs that reached the
+event per arm and, with at least ``MIN_REACHED`` such pairs, the difference among pairs in
+which both reached.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -12,24 +20,133 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_dir
-from .config import ScenarioConfig
+from .config import RELATIONS, ScenarioConfig
 from .kpis import KPI_INFO
-from .runner import RunResult, mean_ci, run
+from .runner import RunResult, run
+from .scorecard import CELLS, PERSPECTIVES
 from .seeds import replication_seeds
+from .stats import TOO_FEW, compare_times, is_time_to_event, paired
+
+#: Time series drawn in the comparison figure (name, axis label).
+COMPARE_SERIES = (
+    ("adoption", "adoption (share)"),
+    ("integration", "parties integrated (share)"),
+    ("cumulative_cost", "cumulative cost (M€)"),
+    ("mean_trust", "trust in the programme (0..1)"),
+    ("legitimacy", "legitimacy among the public (0..1)"),
+)
 
 
 @dataclass
 class Comparison:
     labels: tuple[str, str]
     seeds: list[int]
-    kpis: pd.DataFrame  # one row per (label, replication)
+    kpis: pd.DataFrame  # one row per (label, replication), scorecard cells as sc.<p>.<r>
     curves: dict[str, np.ndarray]  # label -> (replications, months + 1) adoption
-    table: pd.DataFrame  # one row per KPI: means, difference and its 95 % CI
+    table: pd.DataFrame  # one row per KPI: means, paired difference, its 95 % CI, n, reached
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per cell: A, B, B - A, CI
+    series: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # variable -> label -> runs
 
 
 def _one(args: tuple[ScenarioConfig, int]) -> RunResult:
     config, seed = args
     return run(config, seed=seed)
+
+
+def verdict(direction: str, low: float, high: float) -> str:
+    """'B better' / 'B worse' when the 95 % CI of B - A excludes 0, else 'no clear difference'."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "not applicable"
+    if low > 0 or high < 0:
+        up = low > 0
+        return "B better" if up == (direction == "higher") else "B worse"
+    return "no clear difference"
+
+
+def kpi_table(frame: pd.DataFrame, labels: tuple[str, str], horizons: tuple[int, int]) -> pd.DataFrame:
+    """One row per KPI: A and B means, paired B - A with its 95 % CI and p, pairs, and for
+    time-to-event KPIs the runs that reached per arm and the difference among reached pairs."""
+    table = []
+    for kpi, (unit, _) in KPI_INFO.items():
+        va = pd.to_numeric(frame.loc[frame.label == labels[0], kpi], errors="coerce").to_numpy(float)
+        vb = pd.to_numeric(frame.loc[frame.label == labels[1], kpi], errors="coerce").to_numpy(float)
+        row = {"kpi": kpi, "unit": unit}
+        if is_time_to_event(kpi):
+            tc = compare_times(kpi, va, vb, max(horizons))
+            # Each arm censored at its own horizon + 1 for its mean; the paired difference
+            # uses the common horizon (equal unless A and B simulate different months).
+            res = tc.restricted
+            ma = float(np.where(np.isnan(va), horizons[0] + 1.0, va).mean()) if len(va) else np.nan
+            mb = float(np.where(np.isnan(vb), horizons[1] + 1.0, vb).mean()) if len(vb) else np.nan
+            among = tc.among_reached
+            row |= {
+                "unit": "months (restricted mean; never = horizon + 1)",
+                labels[0]: ma,
+                labels[1]: mb,
+                "difference": res.difference,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "p_paired": res.p,
+                "n_pairs": res.n,
+                "reached_a": tc.reached_a,
+                "reached_b": tc.reached_b,
+                "both_reached": tc.both,
+                "difference_reached": among.difference if among else np.nan,
+                "reached_ci_low": among.ci_low if among else np.nan,
+                "reached_ci_high": among.ci_high if among else np.nan,
+                "note": "" if among else f"{TOO_FEW} ({tc.both} pairs) for the difference among reached",
+            }
+        else:
+            res = paired(va, vb)
+            row |= {
+                labels[0]: float(np.nanmean(va)) if np.isfinite(va).any() else np.nan,
+                labels[1]: float(np.nanmean(vb)) if np.isfinite(vb).any() else np.nan,
+                "difference": res.difference,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "p_paired": res.p,
+                "n_pairs": res.n,
+                "reached_a": np.nan,
+                "reached_b": np.nan,
+                "both_reached": np.nan,
+                "difference_reached": np.nan,
+                "reached_ci_low": np.nan,
+                "reached_ci_high": np.nan,
+                "note": "",
+            }
+        table.append(row)
+    return pd.DataFrame(table)
+
+
+def scorecard_table(frame: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
+    """One row per scorecard cell: indicator, unit, direction, A and B means, paired B - A
+    with its 95 % CI and a verdict ('B better', 'B worse', 'no clear difference', 'not applicable')."""
+    rows = []
+    a = frame[frame.label == labels[0]].sort_values("replication")
+    b = frame[frame.label == labels[1]].sort_values("replication")
+    for p in PERSPECTIVES:
+        for r in RELATIONS:
+            col = f"sc.{p}.{r}"
+            cell = CELLS[p][r]
+            va, vb = a[col].to_numpy(float), b[col].to_numpy(float)
+            res = paired(va, vb)
+            rows.append(
+                {
+                    "perspective": p,
+                    "relation": r,
+                    "indicator": cell.indicator,
+                    "unit": cell.unit,
+                    "direction": f"{cell.direction} is better",
+                    labels[0]: float(np.nanmean(va)) if np.isfinite(va).any() else np.nan,
+                    labels[1]: float(np.nanmean(vb)) if np.isfinite(vb).any() else np.nan,
+                    "difference": res.difference,
+                    "ci_low": res.ci_low,
+                    "ci_high": res.ci_high,
+                    "n_pairs": res.n,
+                    "verdict": verdict(cell.direction, res.ci_low, res.ci_high),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def compare(
@@ -43,7 +160,7 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run ``a`` and ``b`` with the same seed in each replication (common random numbers)
-    and tabulate each KPI's mean difference B - A with a paired 95 % t interval."""
+    and tabulate each KPI's and scorecard cell's mean difference B - A with a paired 95 % t interval."""
     master = a.run.seed if master_seed is None else master_seed
     seeds = replication_seeds(master, replications)
     jobs = [(cfg, s) for s in seeds for cfg in (a, b)]
@@ -60,37 +177,40 @@ def compare(
             if progress:
                 progress(i + 1, len(jobs))
     rows = []
-    curves: dict[str, list[np.ndarray]] = {labels[0]: [], labels[1]: []}
+    series: dict[str, dict[str, list[np.ndarray]]] = {
+        v: {labels[0]: [], labels[1]: []} for v, _ in COMPARE_SERIES
+    }
     for i, res in enumerate(results):
         label = labels[i % 2]
-        rows.append({"label": label, "replication": i // 2, "seed": res.seed, **res.kpis})
-        curves[label].append(res.timeseries["adoption"].to_numpy())
+        sc = res.scorecard.set_index(["perspective", "relation"])["value"]
+        cells = {f"sc.{p}.{r}": float(sc.at[(p, r)]) for p in PERSPECTIVES for r in RELATIONS}
+        rows.append({"label": label, "replication": i // 2, "seed": res.seed, **res.kpis, **cells})
+        for v, _ in COMPARE_SERIES:
+            series[v][label].append(res.timeseries[v].to_numpy(dtype=float))
     frame = pd.DataFrame(rows)
-    table = []
-    for kpi, (unit, _) in KPI_INFO.items():
-        va = pd.to_numeric(frame.loc[frame.label == labels[0], kpi], errors="coerce").to_numpy(float)
-        vb = pd.to_numeric(frame.loc[frame.label == labels[1], kpi], errors="coerce").to_numpy(float)
-        diff = vb - va
-        d, lo, hi = mean_ci(diff)
-        table.append(
-            {
-                "kpi": kpi,
-                "unit": unit,
-                labels[0]: np.nanmean(va) if np.isfinite(va).any() else np.nan,
-                labels[1]: np.nanmean(vb) if np.isfinite(vb).any() else np.nan,
-                "difference": d,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n_pairs": int(np.isfinite(diff).sum()),
-            }
-        )
-    return Comparison(labels, seeds, frame, {k: np.vstack(v) for k, v in curves.items()}, pd.DataFrame(table))
+    stacked = {v: {k: np.vstack(arrs) for k, arrs in per.items()} for v, per in series.items()}
+    return Comparison(
+        labels,
+        seeds,
+        frame,
+        stacked["adoption"],
+        kpi_table(frame, labels, (a.run.months, b.run.months)),
+        scorecard_table(frame, labels),
+        stacked,
+    )
 
 
 def write(comp: Comparison, out_dir: Path, title: str) -> None:
-    from .plotting import plot_bands
+    from .plotting import plot_bands, plot_compare_series, plot_scorecard_difference
 
     with atomic_dir(out_dir) as tmp:
         comp.table.to_csv(tmp / "comparison.csv", index=False)
+        comp.scorecard.to_csv(tmp / "scorecard_comparison.csv", index=False)
         comp.kpis.to_csv(tmp / "replications.csv", index=False)
         plot_bands(comp.curves, tmp / "adoption_compare.png", title=title)
+        if comp.series:
+            plot_compare_series(
+                comp.series, COMPARE_SERIES, tmp / "compare_series.png", title=" vs ".join(comp.labels)
+            )
+        if not comp.scorecard.empty:
+            plot_scorecard_difference(comp.scorecard, comp.labels, tmp / "scorecard_compare.png")

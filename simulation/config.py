@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ServiceModelName = Literal["integration", "fragmentation", "hybrid"]
 RolloutName = Literal["big_bang", "phased", "pilot"]
@@ -30,7 +30,9 @@ RELATIONS = ("citizens", "businesses", "governments", "employees")
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: "3" is not a number and 3.5 is not a whole number (no silent coercion);
+    # a whole number is still accepted where a real number is expected.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 def _f(default: Any, description: str, **kw: Any) -> Any:
@@ -268,7 +270,15 @@ class CitizensConfig(Section):
 
 
 class RolloutConfig(Section):
-    strategy: RolloutName = _f("phased", "Rollout strategy (strategy plugged into the model)")
+    strategy: RolloutName = _f(
+        "phased", "Rollout strategy (strategy plugged into the model); big-bang is read as big_bang"
+    )
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _spelling(cls, value: Any) -> Any:
+        return value.replace("-", "_") if isinstance(value, str) else value
+
     wave_size: int = _f(3, "Parties opened per wave (phased)", ge=1, le=1000)
     wave_gap: int = _f(6, "Months between waves (phased)", ge=0, le=240)
     wait_for_previous: bool = _f(True, "A wave waits until the previous one settled")

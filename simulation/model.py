@@ -7,10 +7,10 @@ import os
 from collections import deque
 from typing import Any
 
-import mesa
 import numpy as np
 
 from . import learning, legitimacy, resistance, trust
+from ._mesa import mesa  # Mesa's submodules, not its whole package (start-up time)
 from .adoption import Population
 from .agents import OPEN, Business, ChangeProgramme, Citizen, Department, PartnerOrganisation, Party
 from .config import ScenarioConfig, scalar_parameters

@@ -111,3 +111,134 @@ def _worker() -> None:
 
 if __name__ == "__main__":
     _worker()
+
+
+# ---------------------------------------------------------------------- scorecard colours
+#: One colour meaning for every scorecard figure (CLI, reports, app): green = better,
+#: red = worse, in the direction of each cell (``scorecard.CELLS``), blank = not applicable.
+SCORE_CMAP = "RdYlGn"
+#: Half-saturation of unbounded cells in :func:`cell_score` (value giving a score of ±0.5).
+SCORE_HALF = {"M€": 10.0, "Δ 0..1": 0.05, "failures": 0.5}
+
+
+def cell_score(unit: str, direction: str, value: float) -> float:
+    """How good one scorecard value is, in [-1, 1] (1 = best): the colour of a single run's
+    cell. Shares and 0..1 cells map linearly (0.5 = neutral); changes (Δ), money (M€) and
+    failures saturate as v / (|v| + h) with ``h`` from :data:`SCORE_HALF`; failures count
+    0 as +1 and ``h`` per department as neutral. NaN stays NaN."""
+    v = float(value)
+    if not np.isfinite(v):
+        return float("nan")
+    if unit == "failures":
+        return 1.0 - 2.0 * v / (v + SCORE_HALF["failures"]) if v >= 0 else 1.0
+    # Shares and 0..1 cells linearly, unbounded ones saturating.
+    s = v / (abs(v) + SCORE_HALF[unit]) if unit in SCORE_HALF else 2.0 * min(max(v, 0.0), 1.0) - 1.0
+    return s if direction.startswith("higher") else -s
+
+
+def relative_scores(stack: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Scores in [-1, 1] of each cell across conditions (axis 0): +1 = the best condition in
+    that cell's direction, -1 = the worst, 0 when all are equal; NaN stays NaN."""
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (not applicable)
+        lo, hi = np.nanmin(stack, 0), np.nanmax(stack, 0)
+        span = np.where(hi > lo, hi - lo, np.nan)
+        pos = np.where(np.isfinite(span), (stack - lo) / span * 2 - 1, np.where(np.isnan(stack), np.nan, 0.0))
+    return pos * np.where(directions == "lower", -1.0, 1.0)
+
+
+def score_colorbar(fig: Figure, mappable, axes, label: str) -> None:
+    """The legend of the score colours: worse (red) ... better (green)."""
+    bar = fig.colorbar(mappable, ax=axes, shrink=0.85, ticks=[-1, 0, 1])
+    bar.ax.set_yticklabels(["worse", "neutral", "better"], fontsize=7)
+    bar.set_label(label, fontsize=7)
+
+
+VERDICT_COLOURS = {
+    "B better": "#1a9850",
+    "B worse": "#d73027",
+    "no clear difference": "#e0e0e0",
+    "not applicable": "#ffffff",
+}
+
+
+def plot_scorecard_difference(table, labels: tuple[str, str], path: Path, banner: str = "") -> None:
+    """Scorecard of B - A: each cell shows A, B and B - A with its 95 % CI and unit; colour
+    = verdict (B better / worse when the CI excludes 0, in the cell's direction)."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    from .config import RELATIONS
+    from .scorecard import PERSPECTIVES
+
+    names = list(VERDICT_COLOURS)
+    by = table.set_index(["perspective", "relation"])
+    codes = np.array([[names.index(by.at[(p, r), "verdict"]) for r in RELATIONS] for p in PERSPECTIVES])
+    fig = Figure(figsize=(11, 6.6), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(codes, cmap=ListedColormap(list(VERDICT_COLOURS.values())), vmin=-0.5, vmax=3.5, aspect="auto")
+
+    def num(v: float) -> str:
+        return "n/a" if not np.isfinite(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+    for i, p in enumerate(PERSPECTIVES):
+        for j, r in enumerate(RELATIONS):
+            row = by.loc[(p, r)]
+            if not np.isfinite(row[labels[0]]) and not np.isfinite(row[labels[1]]):
+                text = "not applicable"
+            else:
+                ci = (
+                    f"[{num(row['ci_low'])}, {num(row['ci_high'])}]"
+                    if np.isfinite(row["ci_low"])
+                    else "(no CI)"
+                )
+                arrow = "↑" if row["direction"].startswith("higher") else "↓"
+                text = (
+                    f"A {num(row[labels[0]])}  B {num(row[labels[1]])} {row['unit']}\n"
+                    f"B−A {num(row['difference'])} {ci}\n{arrow} {row['direction']}"
+                )
+            ax.text(j, i, text, ha="center", va="center", fontsize=6.5)
+    ax.set_xticks(range(len(RELATIONS)), list(RELATIONS), fontsize=8)
+    ax.set_yticks(range(len(PERSPECTIVES)), [p.replace("_", " ") for p in PERSPECTIVES], fontsize=8)
+    ax.tick_params(length=0)
+    ax.legend(
+        handles=[Patch(facecolor=c, edgecolor="grey", label=n) for n, c in VERDICT_COLOURS.items()],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.06),
+        ncol=4,
+        fontsize=7,
+        title="B against A (95 % CI of B − A excludes 0, in the direction that is better)",
+        title_fontsize=7,
+    )
+    title = f"Scorecard: A = {labels[0]}, B = {labels[1]} (mean over paired replications)"
+    ax.set_title(f"{banner}\n{title}" if banner else title, fontsize=9, color="black")
+    save(fig, path)
+
+
+def plot_compare_series(
+    series: Mapping[str, Mapping[str, np.ndarray]], spec, path: Path, *, title: str
+) -> None:
+    """Mean with 95 % t band per label for adoption, integration, cost, trust, legitimacy."""
+    from scipy import stats
+
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 3).ravel()
+    for ax, (var, ylabel) in zip(axes, spec, strict=False):
+        for label, arr in series[var].items():
+            arr = np.asarray(arr, dtype=float)
+            months = np.arange(arr.shape[1])
+            n = arr.shape[0]
+            mean = arr.mean(0)
+            half = stats.t.ppf(0.975, n - 1) * arr.std(0, ddof=1) / np.sqrt(n) if n > 1 else 0 * mean
+            (line,) = ax.plot(months, mean, lw=1.8, label=f"{label} (n={n})")
+            ax.fill_between(months, mean - half, mean + half, color=line.get_color(), alpha=0.22, lw=0)
+        ax.set_title(ylabel, fontsize=9)
+        ax.set_xlabel("month", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="best")
+    for ax in axes[len(spec) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: mean and 95 % band", fontsize=10)
+    save(fig, path)

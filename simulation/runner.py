@@ -6,12 +6,12 @@ import json
 import platform
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import kpis as kpi_module
 from . import scorecard as scorecard_module
@@ -20,24 +20,50 @@ from .config import ScenarioConfig
 from .model import EGovModel
 from .narrative import EVENT_COLUMNS, narrative
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OUTPUT_FILES = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "manifest.json", "adoption.png")
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "networkx", "pydantic")
 
 
 @dataclass
 class RunResult:
-    """Everything one run produced."""
+    """Everything one run produced. ``timeseries`` and ``scorecard`` are pandas frames,
+    built on first use from the plain columns and rows the run collected (so that
+    ``egov-sim run`` itself never imports pandas: start-up time)."""
 
     config: ScenarioConfig
     seed: int
-    timeseries: pd.DataFrame
+    series: dict[str, list[Any]] = field(repr=False)
     kpis: dict[str, Any]
-    scorecard: pd.DataFrame
+    scorecard_rows: list[dict[str, Any]] = field(repr=False)
     wall_time: float
     model: EGovModel | None = field(default=None, repr=False)
-    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EVENT_COLUMNS)))
+    event_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
     narrative: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log: one row per event (``month``, ``party``, ``event``, ``cause``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.event_rows, columns=list(EVENT_COLUMNS))
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per month (columns ``step`` and :data:`~simulation.model.SERIES`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.series)
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame:
+        """The scorecard, one row per cell (perspective, relation, focus, indicator, value, unit, direction)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.scorecard_rows)
 
 
 def run(
@@ -47,28 +73,27 @@ def run(
     (default ``[run] seed``) and collect its time series, KPIs and scorecard."""
     start = time.perf_counter()
     if seed is not None or steps is not None:
-        run_cfg = config.run.model_copy(
-            update={
-                "seed": config.run.seed if seed is None else seed,
-                "months": config.run.months if steps is None else steps,
-            }
-        )
-        config = config.model_copy(update={"run": run_cfg})
+        # Validated like a scenario file's [run] section (model_copy would skip the checks).
+        from .scenario_io import deep_merge, validate
+
+        changes = {k: v for k, v in (("seed", seed), ("months", steps)) if v is not None}
+        what = ", ".join(f"{'steps' if k == 'months' else k}={v!r}" for k, v in changes.items())
+        config = validate(deep_merge(config.model_dump(), {"run": changes}), f"run({what})")
     model = EGovModel(config)
     while model.running and model.steps < model.months:
         model.step()
-    series = pd.DataFrame(model.datacollector.model_vars)
+    series = {k: list(v) for k, v in model.datacollector.model_vars.items()}
     figures = kpi_module.compute(model)
-    score = pd.DataFrame(scorecard_module.as_rows(scorecard_module.compute(model)))
+    score = scorecard_module.as_rows(scorecard_module.compute(model))
     return RunResult(
         config=config,
         seed=config.run.seed,
-        timeseries=series,
+        series=series,
         kpis=figures,
-        scorecard=score,
+        scorecard_rows=score,
         wall_time=time.perf_counter() - start,
         model=model if keep_model else None,
-        events=pd.DataFrame(model.events, columns=list(EVENT_COLUMNS)),
+        event_rows=list(model.events),
         narrative=narrative(model.events, figures, model.month),
         warnings=list(model.warnings),
     )
@@ -145,11 +170,20 @@ class Plotter:
 
 def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
     """Write the five output files; atomically (a half-written folder never appears)."""
+    from .csvout import rows_to_csv, to_csv
+
     with atomic_dir(out_dir) as tmp:
-        result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
+        # The bytes pandas would write, without importing pandas when the data are plain.
+        for name, text, frame in (
+            ("timeseries.csv", to_csv(result.series), "timeseries"),
+            ("scorecard.csv", rows_to_csv(result.scorecard_rows), "scorecard"),
+            ("events.csv", rows_to_csv(result.event_rows), "events"),
+        ):
+            if text is None:
+                getattr(result, frame).to_csv(tmp / name, index=False)
+            else:
+                (tmp / name).write_text(text, encoding="utf-8", newline="")
         write_json(tmp / "kpis.json", result.kpis)
-        result.scorecard.to_csv(tmp / "scorecard.csv", index=False)
-        result.events.to_csv(tmp / "events.csv", index=False)
         write_json(tmp / "manifest.json", manifest(result, source))
         if plotter is not None:
             plotter.plot(tmp / "timeseries.csv", run_title(result), tmp / "adoption.png")

@@ -19,9 +19,6 @@ from pydantic import BaseModel, ValidationError
 
 from .config import PartyGroup, ScenarioConfig, scalar_parameters
 
-#: Shipped scenarios live at the top of the repository, next to the package.
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-
 #: Bytes of memory one citizen costs in a run (agent object, state arrays, network at
 #: degree 8); measured with benchmarks/bench_model.py, rounded up.
 BYTES_PER_CITIZEN = 700
@@ -33,8 +30,10 @@ class ScenarioError(ValueError):
 
 
 def shipped_scenarios() -> dict[str, Path]:
-    """Names (file stems) of the scenarios in ``scenarios/`` and their paths."""
-    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
+    """Names (file stems) of the shipped scenarios and their paths (see :mod:`.resources`)."""
+    from .resources import shipped
+
+    return shipped("scenarios")
 
 
 def describe(path: Path) -> str:
@@ -177,11 +176,23 @@ def explain(error: Mapping[str, Any]) -> str:
     return f"{where}: {msg}"
 
 
+def _native(value: Any) -> Any:
+    """numpy scalars (from designs and sweeps) as the Python values strict validation wants."""
+    if isinstance(value, Mapping):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_native(v) for v in value]
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
 def validate(data: Mapping[str, Any], source: str) -> ScenarioConfig:
     """Defaults overlaid with ``data``, validated; errors name ``source`` and the key."""
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{source}: expected a table of sections")
-    merged = deep_merge(ScenarioConfig().model_dump(), data)
+    merged = deep_merge(ScenarioConfig().model_dump(), _native(data))
     try:
         config = ScenarioConfig.model_validate(merged)
     except ValidationError as exc:
@@ -229,24 +240,70 @@ def load_scenario(
         path = resolve_path(source)
         data = read_toml(path)
         label = str(path)
+    sets = list(sets)
+    if overrides or sets:
+        # Check the file on its own first, so that an error is blamed on its real source.
+        validate(data, label)
     if overrides:
         data = deep_merge(data, overrides)
-    sets = list(sets)
+        if not sets:
+            return validate(data, label)
     if sets:
         data = deep_merge(data, parse_set(sets))
+        return validate(data, "--set " + " ".join(sets))
     return validate(data, label)
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable), or total RAM as a fallback."""
+def available_memory() -> int | None:
+    """Bytes of memory available now, or None when this platform does not say.
+
+    Linux: ``MemAvailable`` in /proc/meminfo; other POSIX systems: total RAM from
+    ``os.sysconf``; Windows: ``GlobalMemoryStatusEx`` (available physical memory).
+    """
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    sysconf = getattr(os, "sysconf", None)  # absent on Windows
+    if sysconf is not None:
+        try:
+            pages, size = sysconf("SC_PHYS_PAGES"), sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            pass
+        else:
+            if pages > 0 and size > 0:
+                return pages * size
+    return _windows_available_memory()
+
+
+def _windows_available_memory() -> int | None:
+    if os.name != "nt":
+        return None
+    import ctypes  # pragma: no cover - Windows only
+
+    class MemoryStatus(ctypes.Structure):  # pragma: no cover - Windows only
+        _fields_ = [
+            ("dwLength", ctypes.c_ulong),
+            ("dwMemoryLoad", ctypes.c_ulong),
+            ("ullTotalPhys", ctypes.c_ulonglong),
+            ("ullAvailPhys", ctypes.c_ulonglong),
+            ("ullTotalPageFile", ctypes.c_ulonglong),
+            ("ullAvailPageFile", ctypes.c_ulonglong),
+            ("ullTotalVirtual", ctypes.c_ulonglong),
+            ("ullAvailVirtual", ctypes.c_ulonglong),
+            ("sullAvailExtendedVirtual", ctypes.c_ulonglong),
+        ]
+
+    status = MemoryStatus()  # pragma: no cover - Windows only
+    status.dwLength = ctypes.sizeof(MemoryStatus)
+    try:
+        ok = ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+    return int(status.ullAvailPhys) if ok else None
 
 
 def estimated_memory(config: ScenarioConfig) -> int:
@@ -259,6 +316,8 @@ def estimated_memory(config: ScenarioConfig) -> int:
 def check_resources(config: ScenarioConfig, source: str) -> None:
     need = estimated_memory(config)
     have = available_memory()
+    if have is None:  # the platform does not say: no check rather than a crash
+        return
     if need > 0.8 * have:
         raise ScenarioError(
             f"{source}: [citizens] count: {config.citizens.count:,} citizens need about "

@@ -82,7 +82,7 @@ def test_every_shipped_scenario_runs_and_writes_its_files(shipped_runs, name: st
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["timeseries.csv", "kpis.json", "scorecard.csv", "manifest.json", "adoption.png"]
+        ["timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "manifest.json", "adoption.png"]
     )
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp dirs
 
@@ -126,8 +126,16 @@ def test_every_shipped_scenario_runs_and_writes_its_files(shipped_runs, name: st
     assert manifest["wall_time_s"] > 0
 
     check_png(out / "adoption.png")
-    # The summary table is printed.
+    # The summary table is printed, and the scorecard with unit and direction per cell.
     assert "final_adoption" in proc.stdout and "total_cost" in proc.stdout
+    assert "Scorecard" in proc.stdout
+    for r in score.to_dict("records"):
+        line = next(
+            ln
+            for ln in proc.stdout.splitlines()
+            if ln.startswith(f"{r['perspective'].replace('_', ' ')} / {r['relation']} ")
+        )
+        assert f" {r['unit']} " in line and ("↑" if r["direction"].startswith("higher") else "↓") in line
 
 
 def test_set_overrides_parameters(tmp_path) -> None:
@@ -217,6 +225,26 @@ def test_compare_prints_differences_with_confidence_intervals(tmp_path) -> None:
     seeds = reps.groupby("replication")["seed"].nunique()
     assert (seeds == 1).all()
     check_png(out / "adoption_compare.png")
+    check_png(out / "compare_series.png")
+    check_png(out / "scorecard_compare.png")
+    # Pairs and runs that reached are shown; with 2 pairs there is no interval among reached.
+    assert "pairs" in header
+    row = next(ln for ln in lines if ln.startswith("months_to_50pct_adoption "))
+    assert "(reached " in row
+    assert any("too few reached" in ln or "over " in ln for ln in lines if "months_to_50pct" in ln)
+    # The scorecard: A, B, B - A with CI, direction and verdict per cell.
+    start = lines.index(next(ln for ln in lines if ln.startswith("Scorecard")))
+    assert lines[start + 1].split()[:8] == ["cell", "unit", "better", "A", "B", "B", "-", "A"]
+    sc = pd.read_csv(out / "scorecard_comparison.csv")
+    assert len(sc) == 20 and set(sc["verdict"]) <= {
+        "B better",
+        "B worse",
+        "no clear difference",
+        "not applicable",
+    }
+    applicable = sc.dropna(subset=["difference"])
+    assert len(applicable) >= 10
+    assert (applicable["ci_low"] <= applicable["difference"] + 1e-12).all()
 
 
 def test_non_positive_steps_are_refused() -> None:

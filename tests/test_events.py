@@ -27,7 +27,7 @@ def test_the_event_log_agrees_with_the_kpis() -> None:
 
 
 def test_refusals_and_withdrawals_name_their_reasons() -> None:
-    rows = pd.concat([run(hostile(citizens=200), seed=s).events for s in range(6)])
+    rows = pd.concat([run(hostile(citizens=200), seed=s).events for s in range(16)])
     refused = rows[rows["event"] == "refused"]
     withdrew = rows[rows["event"] == "withdrew"]
     assert len(refused) and len(withdrew)

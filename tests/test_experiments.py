@@ -250,40 +250,95 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_for_port(port: int, proc: subprocess.Popen, deadline: float) -> None:
+    import socket
+
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Dask scheduler exited early (status {proc.returncode})")
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"the Dask scheduler did not listen on port {port} in time")
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in reversed(procs):
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_existing_dask_scheduler_gives_identical_bytes(tiny_w1: tuple[Path, Path], tmp_path: Path) -> None:
-    """`--cluster ADDRESS`: a scheduler and two worker processes started separately (as on
-    a cluster, here on loopback) give the same bytes as one local worker."""
-    path, out1 = tiny_w1
+    """`--cluster ADDRESS`: a scheduler and two worker processes started separately, in
+    another working directory (as on a cluster, here on loopback), give the same bytes as
+    one local worker, although the experiment's base scenario, a user file given by a
+    relative path, is deleted before the sweep: the resolved configuration travels inside
+    the tasks, workers read no files."""
+    _, out1 = tiny_w1
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "base.toml").write_text(
+        (ROOT / "scenarios" / "municipality_building_housing.toml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    text = TINY.replace('base = "municipality_building_housing"', 'base = "base.toml"')
+    exp = load_experiment(write_tiny(user, text=text))
+    (user / "base.toml").unlink()
+    (user / "tiny.toml").unlink()
+
+    elsewhere = tmp_path / "workers"
+    elsewhere.mkdir()
     port = _free_port()
-    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
     address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": elsewhere}
     procs = [
         subprocess.Popen(
-            [*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+            + ["--port", str(port), "--no-dashboard"],
+            **quiet,
+        )
     ]
     try:
-        time.sleep(3)
+        _wait_for_port(port, procs[0], time.monotonic() + 60)
         procs.append(
             subprocess.Popen(
-                [*worker, address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                [sys.executable, "-m", "distributed.cli.dask_worker", address]
+                + ["--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                **quiet,
             )
         )
         out = tmp_path / "addr"
-        res = sweep(load_experiment(path), out, workers=2, cluster=address, progress=False)
+        res = sweep(exp, out, workers=2, cluster=address, progress=False)
         assert res.failures == 0
         for name in ("kpis.parquet", "timeseries.parquet"):
             assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=30)
+        _stop(procs)
+
+
+def test_experiment_needs_no_files_once_loaded(tmp_path: Path) -> None:
+    """What a worker gets (the pickled experiment) holds the resolved base scenario."""
+    import pickle
+
+    (tmp_path / "base.toml").write_text("[citizens]\ncount = 321\n", encoding="utf-8")
+    text = TINY.replace('base = "municipality_building_housing"', 'base = "base.toml"')
+    exp = load_experiment(write_tiny(tmp_path, text=text))
+    fingerprint = exp.fingerprint()
+    (tmp_path / "base.toml").unlink()
+    copy = pickle.loads(pickle.dumps(exp))
+    assert copy.base_config().citizens.count == 300  # [fixed] over the base's 321
+    assert copy.base_data["citizens"]["count"] == 321
+    assert copy.fingerprint() == fingerprint
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> list[str]:

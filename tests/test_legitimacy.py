@@ -35,9 +35,10 @@ def one_month(visibility: float, service: float, expected: float = 0.45, **kw) -
 def test_experience_is_credited_in_proportion_to_visibility() -> None:
     visible = one_month(1.0, 0.9)
     invisible = one_month(0.2, 0.9)
-    # Adopters gain rate x visibility x (S - E): 0.05 x 1.0 x 0.45 vs 0.05 x 0.2 x 0.45.
-    assert visible[0] - 0.5 == pytest.approx(0.05 * 1.0 * 0.45)
-    assert invisible[0] - 0.5 == pytest.approx(0.05 * 0.2 * 0.45)
+    # Adopters gain rate x visibility x (S - E) x (1 - L): 0.05 x 1.0 x 0.45 x 0.5 vs
+    # 0.05 x 0.2 x 0.45 x 0.5 (bounded: part of the gap to full trust).
+    assert visible[0] - 0.5 == pytest.approx(0.05 * 1.0 * 0.45 * 0.5)
+    assert invisible[0] - 0.5 == pytest.approx(0.05 * 0.2 * 0.45 * 0.5)
     assert (visible[0] - 0.5) == pytest.approx(5 * (invisible[0] - 0.5))
     # Non-adopters have no experience to credit.
     assert visible[2] == invisible[2] == 0.5

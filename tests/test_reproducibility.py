@@ -12,7 +12,7 @@ from simulation import EGovModel
 from simulation.compare import compare
 from simulation.seeds import derive_seed, replication_seeds
 
-IDENTICAL = ("timeseries.csv", "kpis.json", "scorecard.csv", "adoption.png")
+IDENTICAL = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "adoption.png")
 ARGS = ["run", "municipality_building_housing", "--steps", "48", "--set", "citizens.count=1500"]
 
 

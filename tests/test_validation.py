@@ -8,14 +8,17 @@ import numpy as np
 import pytest
 
 from simulation.cli import main
-from simulation.scenario_io import ScenarioError
-from simulation.validation import bass_continuous, bass_curve, bass_discrete
+from simulation.scenario_io import ScenarioError, shipped_scenarios
+from simulation.validation import bass_continuous, bass_curve, bass_discrete, store
 from simulation.validation import calibrate as cal
-from simulation.validation.patterns import PATTERNS, Context, run_patterns
+from simulation.validation.cli import merge
+from simulation.validation.patterns import REGIONS, SPECS, Context, cells, plan, run_map
 from simulation.validation.report import build
 from simulation.validation.runs import Job, outcome, run_jobs, scenario
+from simulation.validation.stats import mcnemar, paired, share_test
+from simulation.validation.verdicts import VERDICTS, combine, verdict
 
-VERDICTS = {"holds", "holds in region", "partly holds", "does not hold"}
+MUNI = "municipality_building_housing"
 
 
 def test_bass_curve_within_001_of_discrete_map_at_50000():
@@ -86,14 +89,108 @@ def test_bad_data_file_gives_clear_error(tmp_path: Path):
         cal.load_series(tmp_path / "missing.csv")
 
 
-@pytest.mark.parametrize("number", sorted(PATTERNS))
-def test_pattern_quick_returns_verdict(number: int, tmp_path: Path):
-    ctx = Context(quick=True, workers=1, img_dir=tmp_path, min_reps=3)
-    (res,) = run_patterns(ctx, [number])
-    assert res.number == number and res.verdict in VERDICTS
-    assert res.claims and all(isinstance(c.passed, bool) for c in res.claims)
-    assert (tmp_path / res.figure).stat().st_size > 10_000
-    assert res.to_dict()["claims"][0]["result"]["test"]
+# ---------------------------------------------------------------- the verdict rule
+def test_verdict_rule_on_synthetic_pairs():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, 40)
+    up = paired(a, a + 1.0 + rng.normal(0, 0.3, 40))  # B clearly above A
+    assert verdict(up, +1) == "holds"
+    assert verdict(up, -1) == "reversed"
+    noise = paired(a, a + rng.normal(0, 1, 40))
+    assert noise["p"] > 0.01 and verdict(noise, +1) == "does not hold"
+    # Only 5 pairs differ (all the same way): too few to decide either way.
+    few = paired(np.zeros(40), np.r_[np.ones(5), np.zeros(35)])
+    assert few["n_informative"] == 5 and verdict(few, +1) == "inconclusive"
+    # Missing values are not pairs.
+    gaps = paired(np.full(40, np.nan), a)
+    assert gaps["n"] == 0 and verdict(gaps, +1) == "inconclusive"
+
+
+def test_verdict_rule_on_binary_and_share_tests():
+    a = np.zeros(60, bool)
+    b = np.r_[np.ones(20, bool), np.zeros(40, bool)]
+    res = mcnemar(a, b)
+    assert res["n_informative"] == 20 and verdict(res, +1) == "holds" and verdict(res, -1) == "reversed"
+    assert res["ci"][0] < res["diff"] < res["ci"][1]
+    assert verdict(mcnemar(a, np.r_[np.ones(6, bool), np.zeros(54, bool)]), +1) == "inconclusive"
+    s = share_test(np.r_[np.ones(30, bool), np.zeros(2, bool)])
+    assert verdict(s, +1) == "holds" and s["ci"][0] > 0
+    assert verdict(share_test(np.zeros(30, bool)), +1) == "reversed"
+
+
+def test_combine_cell_verdict():
+    assert combine(["holds", "holds"]) == "holds"
+    assert combine(["holds", "inconclusive"]) == "inconclusive"
+    assert combine(["holds", "does not hold", "inconclusive"]) == "does not hold"
+    assert combine(["holds", "reversed", "does not hold"]) == "reversed"
+    assert combine(["not applicable", "holds"]) == "holds"
+    assert combine(["not applicable"]) == "not applicable" and combine([]) == "not applicable"
+
+
+# ---------------------------------------------------------------- the map
+def test_map_has_every_scenario_region_cell_for_every_pattern():
+    ctx = Context(quick=True)
+    ctx.regions = None  # the full map, not the quick subset
+    planned, jobs = plan(ctx, sorted(SPECS))
+    want = {(s, r.name) for s in shipped_scenarios() for r in REGIONS}
+    assert len(REGIONS) >= 3 and len(want) == len(shipped_scenarios()) * len(REGIONS)
+    for n in SPECS:
+        mine = [p for p in planned if p.spec.number == n]
+        assert {(p.cell.scenario, p.cell.region.name) for p in mine} == want
+        for p in mine:
+            assert bool(p.conditions) != bool(p.reason), (n, p.cell.key)
+            # Common random numbers: every condition of a cell uses the same seeds.
+            seeds = {tuple(jobs[k].seed for k in keys) for keys in p.conditions.values()}
+            assert len(seeds) <= 1
+    assert all(j.config.citizens.count in (300, 2000) for j in jobs.values())
+
+
+def test_regions_change_only_resistance_and_trust():
+    base = {c.region.name: c.config for c in cells([MUNI])}
+    h, d, f = base["hostile"], base["default"], base["friendly"]
+    assert (h.trust.initial, f.trust.initial) == (0.3, 0.7)
+    for g_h, g_d, g_f in zip(h.departments.groups, d.departments.groups, f.departments.groups, strict=True):
+        assert g_h.resistance == pytest.approx(min(1.0, 1.5 * g_d.resistance))
+        assert g_f.resistance == pytest.approx(0.5 * g_d.resistance)
+    assert h.negotiation == d.negotiation == f.negotiation
+
+
+def test_not_applicable_cells_say_why():
+    water = next(c for c in cells(["water_board"], ["default"]))
+    assert "channel partner" in SPECS[3].design(water)  # no partner reach: no hired counters
+    assert isinstance(SPECS[2].design(water), str)  # the default region makes no crossover claim
+    muni = next(c for c in cells([MUNI], ["hostile"]))
+    assert isinstance(SPECS[3].design(muni), dict) and isinstance(SPECS[2].design(muni), dict)
+
+
+def _small(workers: int, tmp: Path) -> dict:
+    ctx = Context(workers=workers, img_dir=tmp, scenarios=[MUNI], regions=["hostile", "friendly"], reps=4)
+    return store.clean({k: v for k, v in run_map(ctx, [2, 10]).items() if k == "patterns"})
+
+
+def test_map_results_identical_with_one_and_two_workers(tmp_path: Path):
+    one = _small(1, tmp_path / "a")
+    two = _small(2, tmp_path / "b")
+    assert one == two
+    cells_ = one["patterns"][1]["cells"]
+    assert [c["region"] for c in cells_] == ["hostile", "friendly"]
+    assert all(c["verdict"] in VERDICTS for c in cells_)
+    assert (tmp_path / "a" / "pattern10.png").stat().st_size > 10_000
+
+
+def test_partial_run_merges_cells():
+    old = {"meta": {}, "patterns": [{"number": 10, "global": None, "cells": [
+        {"scenario": "x", "region": "hostile", "verdict": "holds"},
+        {"scenario": "y", "region": "hostile", "verdict": "holds"}]}]}  # fmt: skip
+    new = {"meta": {"quick": False}, "patterns": [{"number": 10, "global": None, "cells": [
+        {"scenario": "y", "region": "hostile", "verdict": "reversed"}]}]}  # fmt: skip
+    got = merge(old, new)
+    assert got["meta"]["partial"]
+    assert {(c["scenario"], c["verdict"]) for c in got["patterns"][0]["cells"]} == {
+        ("x", "holds"),
+        ("y", "reversed"),
+    }
+    assert merge([{"number": 1}], new) is new  # the old list format is replaced
 
 
 def test_results_do_not_depend_on_workers():
@@ -112,16 +209,45 @@ def test_outcome_is_seeded():
     assert a["parties"] == b["parties"]
 
 
+@pytest.mark.slow  # about 50 s since calibrate runs the model (quick mode)
 def test_cli_validate_and_calibrate(tmp_path: Path, capsys):
-    assert main(["calibrate", "--bootstrap", "20", "--out", str(tmp_path)]) == 0
-    assert (
-        main(["validate-patterns", "--quick", "--patterns", "10", "--workers", "1", "--out", str(tmp_path)])
-        == 0
-    )
+    quick = ["--quick", "--workers", "1", "--citizens", "100", "--replications", "2"]
+    assert main(["calibrate", *quick, "--bootstrap", "20", "--out", str(tmp_path)]) == 0
+    args = [
+        "validate-patterns",
+        "--patterns",
+        "10",
+        "--scenarios",
+        MUNI,
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main([*args, "--quick"]) == 0
     text = (tmp_path / "VALIDATION.md").read_text(encoding="utf-8")
-    assert "Pattern 10" in text and "Calibration to the Dutch series" in text and "Quick mode" in text
-    assert (tmp_path / "img/validation/calibration.png").exists()
-    assert (tmp_path / "img/validation/pattern10.png").exists()
+    assert "Pattern 10" in text and "Calibration to the Dutch series" in text
+    assert "reduced run, not the reported verdicts" in text
+    data = store.read(tmp_path / "img/validation/patterns.json")
+    assert data["meta"]["quick"] and [c["region"] for c in data["patterns"][0]["cells"]] == [
+        "hostile",
+        "friendly",
+    ]
+    for f in ("calibration.png", "pattern10.png", "overview.png"):
+        assert (tmp_path / "img/validation" / f).exists()
+    assert "| municipality building housing |" in text and "by construction" in text
+
+
+def test_cli_rejects_unknown_scenario_and_region(capsys):
+    assert main(["validate-patterns", "--scenarios", "nowhere", "--out", "unused"]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert main(["validate-patterns", "--regions", "lukewarm", "--out", "unused"]) == 2
+    assert "lukewarm" in capsys.readouterr().err
+
+
+def test_report_tolerates_other_calibration_shapes():
+    text = build(None, {"definition": "something new", "fits": "not a list"})
+    assert "Calibration to the Dutch series" in text and "something new" in text
 
 
 def test_cli_rejects_unknown_pattern(capsys):
@@ -146,8 +272,7 @@ def test_bass_limit_all_pairs_five_seeds():
 
 @pytest.mark.slow
 def test_clear_scope_reduces_late_resistance_with_power(tmp_path: Path):
-    # Pattern 10 at 60 replications: Wilcoxon p < 0.01 in the claimed direction.
-    ctx = Context(quick=False, workers=2, img_dir=tmp_path)
-    ctx.reps = lambda full: 60  # type: ignore[method-assign]
-    (res,) = run_patterns(ctx, [10])
-    assert res.claims[0].passed, res.claims[0].result
+    # Pattern 10 in the municipality scenario at its defaults, 60 CRN pairs: Wilcoxon p < 0.01.
+    ctx = Context(workers=2, img_dir=tmp_path, scenarios=[MUNI], regions=["default"], reps=60)
+    (p,) = run_map(ctx, [10])["patterns"]
+    assert p["cells"][0]["verdict"] == "holds", p["cells"][0]["primary"]

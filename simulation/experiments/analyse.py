@@ -1,12 +1,19 @@
 """``egov-sim analyse DIR``: statistics, figures (PNG + SVG) and ``DIR/report.md`` of a sweep.
 
 - every design: KPI means with 95 % t intervals per design point (``summary.csv``);
-- factorial designs: pairwise comparisons of points that differ in one factor (Welch t test,
-  Holm-adjusted per KPI, Cohen's d, Cliff's delta, ``pairwise.csv``); main effects and
-  two-factor interactions (ANOVA sums of squares, F test, eta², ``effects.csv``); where one
-  numeric factor is crossed with a two-level factor, the crossover of their difference;
-- Sobol / Morris designs: indices with 95 % bootstrap intervals (SALib, ``sensitivity.csv``);
+- factorial designs: pairwise comparisons of points that differ in one factor, paired by
+  replication (common random numbers: paired t test, Holm-adjusted per KPI; the unpaired
+  Welch p for reference; Cohen's d, Cliff's delta, ``pairwise.csv``); main effects and
+  two-factor interactions (statsmodels ANOVA, type II sums of squares, F test, eta²,
+  ``effects.csv``; exact for unbalanced designs); where one numeric factor is crossed with a
+  two-level factor, the crossover of their difference;
+- Sobol / Morris designs: indices with 95 % bootstrap intervals (SALib, ``sensitivity.csv``),
+  flagged where the interval is wider than the index;
 - Latin hypercube: Spearman rank correlations with Fisher-z intervals (``sensitivity.csv``).
+
+Time-to-event KPIs follow the censoring rule of :mod:`simulation.stats` (never = months + 1,
+restricted mean; runs that reached are counted). A ``--quick`` sweep carries a banner in the
+report and in every figure.
 
 Figures use matplotlib's object API and fixed metadata, so equal inputs give equal bytes.
 """
@@ -16,7 +23,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +35,20 @@ from scipy import stats
 
 from ..atomic import atomic_dir
 from ..config import RELATIONS
-from ..kpis import KPI_INFO
-from ..runner import mean_ci
 from ..scenario_io import ScenarioError
-from ..scorecard import PERSPECTIVES
+from ..scorecard import CELLS, PERSPECTIVES
+from ..stats import (
+    CENSORING_RULE,
+    anova,
+    censor,
+    cliffs_delta,
+    cohens_d,
+    holm,
+    is_time_to_event,
+    mean_ci,
+    paired,
+    welch_p,
+)
 
 #: KPIs shown in the report (all kept KPIs go to the CSV files).
 MAIN_KPIS = (
@@ -47,10 +63,16 @@ MAIN_KPIS = (
     "final_legitimacy",
 )
 MAX_CONDITIONS = 8  # curves / scorecards drawn per design point up to this many points
+QUICK_BANNER = "QUICK RUN (--quick): reduced samples / replications / months — a smoke test, not results"
+#: Banner drawn on every figure of the current analysis ("" = none); set by :func:`analyse`.
+_BANNER = {"text": ""}
 
 
 # ---------------------------------------------------------------------- helpers
 def _save(fig: Figure, folder: Path, stem: str) -> str:
+    if _BANNER["text"]:
+        title = fig.get_suptitle()
+        fig.suptitle(f"{_BANNER['text']}\n{title}" if title else _BANNER["text"], color="firebrick")
     FigureCanvasAgg(fig)
     with mpl.rc_context({"svg.hashsalt": "egov-sim", "svg.fonttype": "path"}):
         fig.savefig(folder / f"{stem}.png", dpi=110, metadata={"Software": None})
@@ -88,45 +110,12 @@ def _md_table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(out)
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (nan stays nan)."""
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    idx = np.nonzero(ok)[0]
-    order = idx[np.argsort(p[idx], kind="stable")]
-    m, running = len(order), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        out[i] = running
-    return out
-
-
-def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
-    """P(b > a) - P(b < a) over all pairs, in [-1, 1]."""
-    if not len(a) or not len(b):
-        return float("nan")
-    diff = np.sign(np.subtract.outer(np.asarray(b, float), np.asarray(a, float)))
-    return float(diff.mean())
-
-
-def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
-    """(mean b - mean a) / pooled standard deviation."""
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return float("nan")
-    pooled = math.sqrt(((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / (na + nb - 2))
-    if pooled == 0:
-        return float("nan") if np.mean(a) == np.mean(b) else math.copysign(math.inf, np.mean(b) - np.mean(a))
-    return float((np.mean(b) - np.mean(a)) / pooled)
+_holm = holm  # kept for older callers
 
 
 def _numeric(frame: pd.DataFrame, kpi: str, months: int) -> pd.Series:
-    """KPI as floats; 'months to ...' never reached counts as months + 1 (censored)."""
-    s = pd.to_numeric(frame[kpi], errors="coerce").astype(float)
-    if KPI_INFO[kpi][0] == "months":
-        s = s.fillna(months + 1)
-    return s
+    """KPI as floats; a time-to-event KPI never reached counts as months + 1 (stats.censor)."""
+    return pd.Series(censor(kpi, frame[kpi].to_numpy(), months), index=frame.index)
 
 
 def _label(values: dict[str, Any]) -> str:
@@ -143,14 +132,24 @@ def point_summary(ok: pd.DataFrame, factors: list[str], kpis: list[str], months:
         for k in kpis:
             v = _numeric(grp, k, months).to_numpy()
             m, lo, hi = mean_ci(v)
+            raw = pd.to_numeric(grp[k], errors="coerce").to_numpy(float)
             rows.append(
-                {**base, "kpi": k, "n": int(np.isfinite(v).sum()), "mean": m, "ci_low": lo, "ci_high": hi}
+                {
+                    **base,
+                    "kpi": k,
+                    "n": int(np.isfinite(v).sum()),
+                    "reached": int(np.isfinite(raw).sum()) if is_time_to_event(k) else np.nan,
+                    "mean": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
             )
     return pd.DataFrame(rows)
 
 
 def pairwise(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int) -> pd.DataFrame:
-    """Points differing in exactly one factor: Welch t, Holm per KPI, Cohen's d, Cliff's delta."""
+    """Points differing in exactly one factor, paired by replication (same seed: common random
+    numbers): paired t test (Holm per KPI), Welch p for reference, Cohen's d, Cliff's delta."""
     points = ok.groupby("point", sort=True)[factors].first() if factors else pd.DataFrame()
     pairs = []
     for a, b in itertools.combinations(points.index, 2):
@@ -159,16 +158,14 @@ def pairwise(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int)
             pairs.append((a, b, diff[0]))
     rows = []
     for k in kpis:
+        y = ok.assign(_y=_numeric(ok, k, months))
         block = []
         for a, b, f in pairs:
-            va = _numeric(ok[ok.point == a], k, months).dropna().to_numpy()
-            vb = _numeric(ok[ok.point == b], k, months).dropna().to_numpy()
-            if len(va) > 1 and len(vb) > 1 and (np.var(va) > 0 or np.var(vb) > 0):
-                with warnings.catch_warnings():  # near-constant KPIs: scipy warns, p is still usable
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    p = float(stats.ttest_ind(vb, va, equal_var=False).pvalue)
-            else:
-                p = float("nan")
+            ya = y[y.point == a].set_index("replication")["_y"]
+            yb = y[y.point == b].set_index("replication")["_y"]
+            both = ya.index.intersection(yb.index)
+            test = paired(ya.reindex(both).to_numpy(), yb.reindex(both).to_numpy())
+            va, vb = ya.dropna().to_numpy(), yb.dropna().to_numpy()
             others = {g: points.at[a, g] for g in factors if g != f}
             block.append(
                 {
@@ -181,81 +178,73 @@ def pairwise(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int)
                     "point_b": int(b),
                     "mean_a": float(np.mean(va)) if len(va) else float("nan"),
                     "mean_b": float(np.mean(vb)) if len(vb) else float("nan"),
-                    "difference": float(np.mean(vb) - np.mean(va)) if len(va) and len(vb) else float("nan"),
-                    "p_welch": p,
+                    "difference": test.difference,
+                    "ci_low": test.ci_low,
+                    "ci_high": test.ci_high,
+                    "n_pairs": test.n,
+                    "p_paired": test.p,
+                    "p_welch": welch_p(va, vb),
                     "cohens_d": cohens_d(va, vb),
                     "cliffs_delta": cliffs_delta(va, vb),
                 }
             )
         if block:
-            adj = _holm(np.array([r["p_welch"] for r in block]))
+            adj = holm(np.array([r["p_paired"] for r in block]))
             for r, q in zip(block, adj, strict=True):
                 r["p_holm"] = float(q)
             rows.extend(block)
     return pd.DataFrame(rows)
 
 
-def effects(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int) -> pd.DataFrame:
-    """Main effects and two-factor interactions: sums of squares, F test against the
-    within-point variance, eta² (share of the total variance). Exact for balanced designs."""
+def effects(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int, typ: int = 2) -> pd.DataFrame:
+    """Main effects and two-factor interactions from statsmodels' ANOVA of an OLS fit
+    (factors categorical; type II sums of squares by default, type III with ``typ=3``):
+    ss, df, F test against the residual, eta² = ss / total ss, partial eta². Runs with a
+    null KPI (failed, or undefined) drop out, so designs may be unbalanced."""
     rows = []
     varying = [f for f in factors if ok[f].nunique() > 1]
     for k in kpis:
-        y = _numeric(ok, k, months)
-        frame = ok.assign(_y=y).dropna(subset=["_y"])
-        if frame.empty:
+        frame = ok.assign(_y=_numeric(ok, k, months)).dropna(subset=["_y"])
+        if frame.empty or not varying:
             continue
-        grand = frame["_y"].mean()
-        ss_total = float(((frame["_y"] - grand) ** 2).sum())
-        cell_mean = frame.groupby("point")["_y"].transform("mean")
-        ss_within = float(((frame["_y"] - cell_mean) ** 2).sum())
-        df_within = len(frame) - frame["point"].nunique()
-
-        def ss_of(cols: list[str], frame: pd.DataFrame = frame, grand: float = grand) -> tuple[float, int]:
-            g = frame.groupby(cols)["_y"].agg(["mean", "size"])
-            return float((g["size"] * (g["mean"] - grand) ** 2).sum()), len(g)
-
-        main: dict[str, tuple[float, int]] = {}
-        for f in varying:
-            ss, levels = ss_of([f])
-            main[f] = (ss, levels - 1)
-            means = frame.groupby(f, sort=False)["_y"].mean()
-            # Levels where the KPI is never defined (e.g. no first service) drop out.
-            order = [lv for lv in ok[f].drop_duplicates() if lv in means.index]
-            eff = float(means[order[-1]] - means[order[0]]) if len(order) > 1 else float("nan")
-            rows.append(_effect_row(k, f, ss, levels - 1, ss_total, ss_within, df_within, eff))
-        for f, g in itertools.combinations(varying, 2):
-            ss_cells, cells = ss_of([f, g])
-            ss = ss_cells - main[f][0] - main[g][0]
-            df = max(cells - 1 - main[f][1] - main[g][1], 1)
+        present = [f for f in varying if frame[f].nunique() > 1]
+        if not present:
+            continue
+        ss_total = float(((frame["_y"] - frame["_y"].mean()) ** 2).sum())
+        table = anova(frame, "_y", present, typ=typ)
+        resid = table[table.term == "Residual"]
+        ss_resid = float(resid["ss"].iloc[0]) if len(resid) else float("nan")
+        for r in table[table.term != "Residual"].itertuples():
             eff = float("nan")
-            lf, lg = list(ok[f].drop_duplicates()), list(ok[g].drop_duplicates())
-            if len(lf) == 2 and len(lg) == 2:  # difference of differences (2 x 2 contrast)
-                m = frame.groupby([f, g])["_y"].mean()
-                if all((a, b) in m.index for a in lf for b in lg):
-                    eff = float((m[lf[1], lg[1]] - m[lf[0], lg[1]]) - (m[lf[1], lg[0]] - m[lf[0], lg[0]]))
-            rows.append(_effect_row(k, f"{f} x {g}", max(ss, 0.0), df, ss_total, ss_within, df_within, eff))
+            if " x " not in r.term:
+                means = frame.groupby(r.term, sort=False)["_y"].mean()
+                # Levels where the KPI is never defined (e.g. no first service) drop out.
+                order = [lv for lv in ok[r.term].drop_duplicates() if lv in means.index]
+                eff = float(means[order[-1]] - means[order[0]]) if len(order) > 1 else float("nan")
+            else:
+                f, g = r.term.split(" x ")
+                lf, lg = list(ok[f].drop_duplicates()), list(ok[g].drop_duplicates())
+                if len(lf) == 2 and len(lg) == 2:  # difference of differences (2 x 2 contrast)
+                    m = frame.groupby([f, g])["_y"].mean()
+                    if all((a, b) in m.index for a in lf for b in lg):
+                        eff = float((m[lf[1], lg[1]] - m[lf[0], lg[1]]) - (m[lf[1], lg[0]] - m[lf[0], lg[0]]))
+            ss = max(float(r.ss), 0.0)
+            rows.append(
+                {
+                    "kpi": k,
+                    "term": r.term,
+                    "effect_last_minus_first": eff,
+                    "ss": ss,
+                    "df": float(r.df),
+                    "F": r.F,
+                    "p": r.p,
+                    "eta_sq": ss / ss_total if ss_total > 0 else float("nan"),
+                    "partial_eta_sq": ss / (ss + ss_resid) if ss + ss_resid > 0 else float("nan"),
+                    "anova_type": "II" if typ == 2 else "III",
+                    "n": len(frame),
+                }
+            )
     return pd.DataFrame(rows)
-
-
-def _effect_row(
-    kpi: str, term: str, ss: float, df: int, ss_total: float, ss_within: float, df_within: int, eff: float
-) -> dict[str, Any]:
-    if df_within > 0 and ss_within > 0:
-        f_stat = (ss / df) / (ss_within / df_within)
-        p = float(stats.f.sf(f_stat, df, df_within))
-    else:
-        f_stat, p = float("nan"), float("nan")
-    return {
-        "kpi": kpi,
-        "term": term,
-        "effect_last_minus_first": eff,
-        "ss": ss,
-        "df": df,
-        "F": f_stat,
-        "p": p,
-        "eta_sq": ss / ss_total if ss_total > 0 else float("nan"),
-    }
 
 
 def crossover(
@@ -354,7 +343,11 @@ def sensitivity(
                         "conf": (math.tanh(z + half) - math.tanh(z - half)) / 2,
                     }
                 )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        # An index whose 95 % half-width exceeds its magnitude is not distinguishable from 0.
+        frame["ci_exceeds_value"] = frame["conf"].to_numpy(float) > frame["value"].abs().to_numpy(float)
+    return frame
 
 
 # ---------------------------------------------------------------------- figures
@@ -567,7 +560,8 @@ def plot_scorecards(
     ok: pd.DataFrame, groups: dict[str, pd.Index], folder: Path
 ) -> tuple[str, pd.DataFrame] | None:
     """Mean scorecard (5 perspectives x 4 relations) per condition, side by side; colour
-    ranks each cell across conditions (dark = lowest, light = highest)."""
+    places each cell between the worst (red) and best (green) condition in the cell's
+    direction (``scorecard.CELLS``), with a legend; values carry unit and direction."""
     cols = [f"sc.{p}.{r}" for p in PERSPECTIVES for r in RELATIONS]
     if not all(c in ok for c in cols) or len(groups) < 1:
         return None
@@ -576,23 +570,27 @@ def plot_scorecards(
         label: by_run.loc[runs.to_numpy(), cols].mean().to_numpy().reshape(len(PERSPECTIVES), len(RELATIONS))
         for label, runs in groups.items()
     }
+    from ..plotting import SCORE_CMAP, relative_scores, score_colorbar
+
     stack = np.stack(list(means.values()))
-    lo, hi = stack.min(0), stack.max(0)
+    directions = np.array([[CELLS[p][r].direction for r in RELATIONS] for p in PERSPECTIVES])
+    scores = relative_scores(stack, directions)
+    units = [[CELLS[p][r].unit for r in RELATIONS] for p in PERSPECTIVES]
     n = len(means)
     fig = Figure(figsize=(3.3 * n + 1.6, 3.6), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False).ravel()
     for i, (ax, (label, grid)) in enumerate(zip(axes, means.items(), strict=True)):
-        shade = np.where(hi > lo, (grid - lo) / np.where(hi > lo, hi - lo, 1), 0.5)
-        ax.imshow(shade, cmap="cividis", vmin=0, vmax=1, aspect="auto")
+        im = ax.imshow(scores[i], cmap=SCORE_CMAP, vmin=-1, vmax=1, aspect="auto")
         for (r, c), v in np.ndenumerate(grid):
+            arrow = "↑" if directions[r, c] == "higher" else "↓"
             ax.text(
                 c,
                 r,
-                _cell(v),
+                f"{_cell(v)}\n{units[r][c]} {arrow}" if np.isfinite(v) else "n/a",
                 ha="center",
                 va="center",
-                fontsize=7,
-                color="black" if shade[r, c] > 0.55 else "white",
+                fontsize=6.5,
+                color="black",
             )
         ax.set_xticks(range(len(RELATIONS)), list(RELATIONS), fontsize=7)
         ax.set_yticks(
@@ -601,7 +599,12 @@ def plot_scorecards(
             fontsize=7,
         )
         ax.set_title(label, fontsize=8)
-    fig.suptitle("Scorecard (mean per condition; colour ranks each cell across conditions)", fontsize=10)
+    score_colorbar(fig, im, axes.tolist(), "this condition against the others shown")
+    fig.suptitle(
+        "Scorecard (mean per condition; ↑ / ↓ = higher / lower is better; green = best of the "
+        "conditions in that cell, red = worst)",
+        fontsize=9,
+    )
     table = pd.DataFrame(
         [
             {"condition": label, "perspective": p, **dict(zip(RELATIONS, grid[i], strict=True))}
@@ -637,7 +640,17 @@ def analyse(out: Path) -> Path:
     n_points = int(kpis_all["point"].nunique())
     design = exp["design"]
 
-    md: list[str] = [f"# Experiment report: {exp['name']}", "", exp.get("description") or "", ""]
+    quick = bool(exp.get("quick"))
+    _BANNER["text"] = QUICK_BANNER if quick else ""
+    md: list[str] = [f"# Experiment report: {exp['name']}", ""]
+    if quick:
+        md += [
+            f"> **{QUICK_BANNER}.** This sweep ran with `--quick` ({n_points} design points x "
+            f"{exp['replications']} replications, {months} months). Numbers in the description "
+            "below refer to the full experiment; rerun without `--quick` before drawing conclusions.",
+            "",
+        ]
+    md += [exp.get("description") or "", ""]
     md += [
         f"- design: **{design}**, {n_points} design points x {exp['replications']} replications = "
         f"{len(kpis_all)} runs of {months} months (master seed {exp['seed']}, common random numbers)",
@@ -652,7 +665,7 @@ def analyse(out: Path) -> Path:
         else "- factors: none",
         f"- failed runs: {len(kpis_all) - len(ok)}"
         + (" (excluded below; see the error column)" if len(ok) < len(kpis_all) else ""),
-        "- months to 50 % adoption: runs that never reach it count as months + 1 (censored)",
+        f"- censoring: {CENSORING_RULE}",
         "",
     ]
     tables: dict[str, pd.DataFrame] = {}
@@ -710,7 +723,10 @@ def analyse(out: Path) -> Path:
                 cells = []
                 for k in main:
                     r = grp[grp.kpi == k].iloc[0]
-                    cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
+                    cell = f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+                    if is_time_to_event(k):
+                        cell += f" (reached {int(r['reached'])}/{int(r['n'])})"
+                    cells.append(cell)
                 wide.append([point, label, *cells])
             md += [_md_table(wide[:60], ["pt", "condition", *main]), ""]
             if len(wide) > 60:
@@ -724,9 +740,11 @@ def analyse(out: Path) -> Path:
                 md += [
                     "## Pairwise comparisons (points differing in one factor)",
                     "",
-                    "Welch t test (p Holm-adjusted per KPI over all pairs), Cohen's d (pooled SD) and "
-                    "Cliff's delta of B against A. Replications share seeds across points (common random "
-                    "numbers), so these unpaired tests are conservative.",
+                    "Replications share seeds across design points (common random numbers), so B is "
+                    "compared with A replication by replication: paired t test of B − A (p Holm-adjusted "
+                    "per KPI over all pairs; `pairwise.csv` also has the 95 % CI, the number of pairs and "
+                    "the unpaired Welch p for reference), Cohen's d (pooled SD) and Cliff's delta of B "
+                    "against A.",
                     "",
                 ]
                 md += [
@@ -739,13 +757,25 @@ def analyse(out: Path) -> Path:
                                 r.at,
                                 _fmt(r.mean_a),
                                 _fmt(r.mean_b),
+                                r.n_pairs,
                                 _fmt(r.p_holm),
                                 _fmt(r.cohens_d, 2),
                                 _fmt(r.cliffs_delta, 2),
                             ]
                             for r in show.itertuples()
                         ],
-                        ["kpi", "factor", "A → B", "at", "mean A", "mean B", "p (Holm)", "d", "Cliff δ"],
+                        [
+                            "kpi",
+                            "factor",
+                            "A → B",
+                            "at",
+                            "mean A",
+                            "mean B",
+                            "pairs",
+                            "p paired (Holm)",
+                            "d",
+                            "Cliff δ",
+                        ],
                     ),
                     "",
                 ]
@@ -755,9 +785,11 @@ def analyse(out: Path) -> Path:
                 md += [
                     "## Main and interaction effects",
                     "",
-                    "Sums of squares of the main effects and two-factor interactions, F test against the "
-                    "variance within design points, eta² = share of the total variance. 'effect' = mean at "
-                    "the last level minus the first; for a 2 x 2 interaction, the difference of differences.",
+                    "ANOVA of an OLS fit with main effects and two-factor interactions (statsmodels, "
+                    "type II sums of squares, factors categorical; exact also when failed or undefined "
+                    "runs make the design unbalanced), F test against the residual variance, eta² = share "
+                    "of the total sum of squares. 'effect' = mean at the last level minus the first; for "
+                    "a 2 x 2 interaction, the difference of differences.",
                     "",
                 ]
                 show = eff[eff.kpi.isin(main)]
@@ -859,9 +891,25 @@ def analyse(out: Path) -> Path:
                     "## Sensitivity indices",
                     "",
                     kind + ". KPIs with undefined values at some point "
-                    "(e.g. cost per adopter without adopters, failed runs) are left out.",
+                    "(e.g. cost per adopter without adopters, failed runs) are left out. "
+                    "⚠ marks an index whose 95 % interval is wider than the index itself (not "
+                    "distinguishable from 0 at this sample size; `ci_exceeds_value` in sensitivity.csv).",
                     "",
                 ]
+                flagged = sens[sens["index"] != "sigma"]
+                md += [
+                    f"**{int(flagged['ci_exceeds_value'].sum())} of {len(flagged)} indices** have an "
+                    "interval wider than their value"
+                    + (f" (design sample N = {exp['samples']})." if design == "sobol" else "."),
+                    "",
+                ]
+                if design == "sobol":
+                    s1 = sens[sens["index"] == "S1"].groupby("kpi", sort=False)["value"].sum()
+                    md += [
+                        "Sum of S1 per KPI (≤ 1 up to sampling error; 1 - sum = share of interactions): "
+                        + ", ".join(f"{k} {_fmt(v, 2)}" for k, v in s1.items()),
+                        "",
+                    ]
                 for k, grp in sens.groupby("kpi", sort=False):
                     piv = grp.pivot(index="factor", columns="index", values="value")
                     conf = grp.pivot(index="factor", columns="index", values="conf")
@@ -871,7 +919,14 @@ def analyse(out: Path) -> Path:
                     md += [
                         _md_table(
                             [
-                                [f, *[f"{_fmt(piv.at[f, c])} ± {_fmt(conf.at[f, c])}" for c in piv.columns]]
+                                [
+                                    f,
+                                    *[
+                                        f"{_fmt(piv.at[f, c])} ± {_fmt(conf.at[f, c])}"
+                                        + (" ⚠" if conf.at[f, c] > abs(piv.at[f, c]) else "")
+                                        for c in piv.columns
+                                    ],
+                                ]
                                 for f in piv.index[:12]
                             ],
                             ["factor", *piv.columns],

@@ -22,10 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import ScenarioConfig, scalar_parameters
+from ..resources import shipped
 from ..scenario_io import ScenarioError, describe, explain, load_scenario, read_toml, resolve_path, validate
-
-#: Shipped experiments live at the top of the repository, next to ``scenarios/``.
-EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 DesignName = Literal["factorial", "lhs", "sobol", "morris"]
 
@@ -205,12 +203,18 @@ class Experiment:
     scorecard: bool
     quick: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The base scenario, resolved and validated when the experiment was loaded, and its
+    #: file's text: they travel with the experiment into every task, so sweep workers
+    #: (processes, or Dask workers on other machines and folders) read no files.
+    base_data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    base_text: str | None = field(default=None, compare=False, repr=False)
     # --- explicit design (issue 10, advise): design "points" takes its points as given here
     # (one dict of factor values each); not available in experiment files.
     points: tuple[dict[str, Any], ...] = ()
 
     def base_config(self) -> ScenarioConfig:
-        data = apply_values(load_scenario(self.base).model_dump(), {**self.fixed, "run.months": self.months})
+        base = self.base_data or load_scenario(self.base).model_dump()
+        data = apply_values(base, {**self.fixed, "run.months": self.months})
         return validate(data, f"{self.source} (base with [fixed])")
 
     def to_json(self) -> dict[str, Any]:
@@ -250,7 +254,8 @@ class Experiment:
         """Hash of what defines the results, plus the base scenario's contents."""
         payload = self.to_json()
         payload.pop("source")
-        payload["base_text"] = Path(self.base).read_text(encoding="utf-8")
+        text = self.base_text
+        payload["base_text"] = Path(self.base).read_text(encoding="utf-8") if text is None else text
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -351,7 +356,7 @@ def resolve_experiment(name: str | os.PathLike[str]) -> Path:
     p = Path(name)
     if p.exists() or p.suffix or os.sep in str(name):
         return p
-    shipped = {q.stem: q for q in sorted(EXPERIMENT_DIR.glob("*.toml"))}
+    shipped = shipped_experiments()
     if str(name) in shipped:
         return shipped[str(name)]
     hint = _suggest(str(name), list(shipped))
@@ -361,7 +366,8 @@ def resolve_experiment(name: str | os.PathLike[str]) -> Path:
 
 
 def shipped_experiments() -> dict[str, Path]:
-    return {q.stem: q for q in sorted(EXPERIMENT_DIR.glob("*.toml"))}
+    """Names (file stems) of the shipped experiments and their paths (see :mod:`..resources`)."""
+    return shipped("experiments")
 
 
 # ---------------------------------------------------------------------- loading
@@ -436,6 +442,7 @@ def load_experiment(source: str | os.PathLike[str], *, quick: bool = False) -> E
     base = base.resolve()
     try:
         base_cfg = load_scenario(base)
+        base_text = base.read_text(encoding="utf-8")  # load_scenario has checked it is UTF-8
     except ScenarioError as exc:
         raise ScenarioError(f"{label}: [experiment] base is invalid:\n{exc}") from None
 
@@ -522,6 +529,8 @@ def load_experiment(source: str | os.PathLike[str], *, quick: bool = False) -> E
         scorecard=spec.outputs.scorecard,
         quick=quick,
         raw=data,
+        base_data=base_dump,
+        base_text=base_text,
     )
 
 

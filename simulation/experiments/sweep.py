@@ -93,7 +93,7 @@ _CACHE: dict[str, tuple[dict[str, Any], Design]] = {}
 
 def _prepared(exp: Experiment) -> tuple[dict[str, Any], Design]:
     """Base parameters and design, computed once per worker process and experiment."""
-    key = json.dumps(exp.to_json(), sort_keys=True, default=str)
+    key = json.dumps([exp.to_json(), exp.base_data], sort_keys=True, default=str)
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = (exp.base_config().model_dump(), make_design(exp))
@@ -292,8 +292,14 @@ def _executor_local(workers: int) -> tuple[Callable[..., Any], Callable[[], None
 def _executor_dask(
     address: str, workers: int
 ) -> tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]]:
-    from distributed import Client, LocalCluster
-    from distributed import wait as dwait
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import wait as dwait
+    except ModuleNotFoundError as exc:
+        raise ScenarioError(
+            f"--cluster {address}: Dask is not installed ({exc.name}); install the extra: "
+            "pip install 'egov-sim[dask]'"
+        ) from None
 
     cluster = None
     if address == "local":
@@ -328,6 +334,8 @@ def _executor_dask(
 def _progress(total: int, initial: int, label: str) -> Any:
     from tqdm import tqdm
 
+    from ..cli import progress_disabled
+
     return tqdm(
         total=total,
         initial=initial,
@@ -336,7 +344,7 @@ def _progress(total: int, initial: int, label: str) -> Any:
         file=sys.stderr,
         mininterval=0.5,
         dynamic_ncols=True,
-        disable=os.environ.get("EGOV_SIM_NO_PROGRESS") == "1",
+        disable=progress_disabled(),
     )
 
 

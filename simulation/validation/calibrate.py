@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
+from ..resources import data_file
 from ..scenario_io import ScenarioError
 from .bass import bass_continuous, bass_curve
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "nl_egov_adoption.csv"
+DATA = data_file("nl_egov_adoption.csv")
 COLUMNS = ("year", "geo", "percent_of_individuals", "population", "indicator", "source", "note")
 DEFINITION = "interacted with public authorities online (last 12 months)"
 #: Bass meta-analysis (Sultan, Farley & Lehmann 1990, 213 data sets), per year.

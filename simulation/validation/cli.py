@@ -19,10 +19,39 @@ def _out(args: argparse.Namespace, quick: bool) -> Path:
     return Path("docs")
 
 
+def _names(value: str | None, allowed: list[str], flag: str) -> list[str] | None:
+    if not value:
+        return None
+    names = [x.strip() for x in value.split(",") if x.strip()]
+    bad = [n for n in names if n not in allowed]
+    if bad:
+        raise ScenarioError(f"{flag}: unknown {bad}; allowed: {', '.join(allowed)}")
+    return names
+
+
+def merge(previous: dict | list | None, fresh: dict) -> dict:
+    """``fresh`` results laid over ``previous`` ones: a pattern's cells replace the same
+    cells of the stored pattern; other patterns and cells stay (a partial run)."""
+    if not isinstance(previous, dict) or "patterns" not in previous:
+        return fresh
+    old = {p["number"]: p for p in previous["patterns"]}
+    for p in fresh["patterns"]:
+        if p["number"] in old:
+            mine = {(c["scenario"], c["region"]) for c in p["cells"]}
+            kept = [c for c in old[p["number"]]["cells"] if (c["scenario"], c["region"]) not in mine]
+            p = {**p, "cells": kept + p["cells"], "global": p["global"] or old[p["number"]].get("global")}
+        old[p["number"]] = p
+    return {
+        "meta": {**previous.get("meta", {}), **fresh["meta"], "partial": True},
+        "patterns": [old[n] for n in sorted(old)],
+    }
+
+
 def cmd_validate_patterns(args: argparse.Namespace) -> int:
     from ..atomic import atomic_dir
+    from ..scenario_io import shipped_scenarios
     from . import store
-    from .patterns import PATTERNS, Context, run_patterns
+    from .patterns import REGIONS, SPECS, Context, plot_map, plot_overview, run_map
     from .report import IMG, PATTERNS_JSON, write_report
 
     numbers = None
@@ -31,46 +60,131 @@ def cmd_validate_patterns(args: argparse.Namespace) -> int:
             numbers = sorted({int(x) for x in args.patterns.split(",")})
         except ValueError:
             raise ScenarioError(f"--patterns: expected numbers like 2,5, got {args.patterns!r}") from None
-        bad = [n for n in numbers if n not in PATTERNS]
+        bad = [n for n in numbers if n not in SPECS]
         if bad:
-            raise ScenarioError(f"--patterns: no pattern {bad}; allowed 1..{max(PATTERNS)}")
+            raise ScenarioError(f"--patterns: no pattern {bad}; allowed 1..{max(SPECS)}")
+    scenarios = _names(args.scenarios, list(shipped_scenarios()), "--scenarios")
+    regions = _names(args.regions, [r.name for r in REGIONS], "--regions")
+    if args.reps is not None and args.reps < 2:
+        raise ScenarioError(f"--reps: expected at least 2, got {args.reps}")
     out = _out(args, args.quick)
     start = time.perf_counter()
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     with atomic_dir(out / IMG) as tmp:
-        ctx = Context(quick=args.quick, workers=args.workers, master=args.seed, img_dir=tmp)
-        results = run_patterns(ctx, numbers, progress=lambda m: print(m, file=sys.stderr, flush=True))
-        fresh = [r.to_dict() for r in results]
+        ctx = Context(
+            quick=args.quick,
+            workers=args.workers,
+            master=args.seed,
+            img_dir=tmp,
+            scenarios=scenarios,
+            regions=regions,
+            reps=args.reps,
+            progress=say,
+        )
+        fresh = run_map(ctx, numbers)
         previous = out / IMG / PATTERNS_JSON
-        if numbers and previous.exists():
-            # A partial run replaces only its patterns in the stored results.
-            done = {r["number"] for r in fresh}
-            fresh += [r for r in store.read(previous) if r["number"] not in done]
-        store.write(tmp / PATTERNS_JSON, sorted(fresh, key=lambda r: r["number"]))
+        partial = bool(numbers or scenarios or regions)
+        data = merge(store.read(previous), fresh) if partial and previous.exists() else fresh
+        if data is not fresh:
+            for p in data["patterns"]:
+                plot_map(p, tmp / p["figure"])
+        plot_overview(data["patterns"], tmp / "overview.png")
+        store.write(tmp / PATTERNS_JSON, data)
     path = write_report(out, quick=args.quick)
-    for r in results:
-        print(f"pattern {r.number:2d}  {r.verdict:15s} {r.title}")
+    for p in fresh["patterns"]:
+        counts = {}
+        for c in p["cells"]:
+            counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+        summary = ", ".join(f"{v} {k}" for v, k in counts.items())
+        print(f"pattern {p['number']:2d}  {p['label']:15s} {p['title']}: {summary}")
     print(f"{time.perf_counter() - start:.0f} s; wrote {path} and {out / IMG}/")
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ..atomic import atomic_dir
-    from . import store
-    from .calibrate import DATA, calibrate, plot, to_json
+    from . import modelcal, store
+    from .calibrate import DATA, DEFINITION, calibrate, fitted_rows, load_series, plot, to_json
     from .report import CALIBRATION_JSON, IMG, write_report
 
-    out = Path(args.out) if args.out else Path("docs")
-    result = calibrate(Path(args.data) if args.data else DATA, n_boot=args.bootstrap, seed=args.seed)
+    started = time.perf_counter()
+    data = Path(args.data) if args.data else DATA
+    # Fail on bad input before the bootstrap and any model run.
+    rows = fitted_rows(load_series(data))
+    if not rows:
+        raise ScenarioError(f"{data}: no rows of NL '{DEFINITION}' to fit")
+    modelcal.check_start_year(args.start_year, min(r["year"] for r in rows))
+    if args.replications is not None and args.replications < 2:
+        raise ScenarioError(f"--replications: need at least 2, got {args.replications}")
+    if args.workers < 1:
+        raise ScenarioError(f"--workers: need at least 1, got {args.workers}")
+    kw = {"scenario": args.scenario, "start_year": args.start_year, "seed": args.seed}
+    if args.citizens is not None:
+        kw["citizens"] = args.citizens
+    if args.replications is not None:
+        kw["reps"] = args.replications
+    settings = modelcal.Settings.quick_settings(**kw) if args.quick else modelcal.Settings(**kw)
+    modelcal.base_config(settings, 12)  # scenario errors now, not in a worker
+    n_boot = args.bootstrap if args.bootstrap is not None else (200 if args.quick else 1000)
+    result = calibrate(data, n_boot=n_boot, seed=args.seed)
+    nl_years = [r["year"] for r in result["rows"] if r["geo"] == "NL"]
+    fit = modelcal.run_calibration(
+        result["years"],
+        result["shares"],
+        settings,
+        workers=args.workers,
+        last_year=max(nl_years),
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    out = _out(args, args.quick)
     with atomic_dir(out / IMG) as tmp:
-        plot(result, tmp / "calibration.png")
-        store.write(tmp / CALIBRATION_JSON, to_json(result, args.bootstrap))
-    path = write_report(out)
+        plot(result, tmp / "calibration_bass.png")
+        modelcal.plot_fit(fit, result["rows"], result["fits"], tmp / "calibration.png")
+        modelcal.plot_surface(fit, tmp / "calibration_surface.png")
+        stored = to_json(result, n_boot)
+        stored["model_fit"] = modelcal.model_fit_json(fit)
+        stored["model_fit"]["quick"] = bool(args.quick)
+        store.write(tmp / CALIBRATION_JSON, stored)
+    path = write_report(out, quick=args.quick)
     print(f"definition: {result['definition']}")
+    st = fit["settings"]
+    print(
+        f"full model ({st['scenario']}, {st['citizens']:,} citizens, month 0 = January {st['start_year']}), "
+        f"{fit['runs']} runs, simulation-based likelihood, 95 % profile intervals:"
+    )
+    for f in fit["fits"]:
+        ends = {k: ("(open)" if a else "", "(open)" if b else "") for k, (a, b) in f.open_ends.items()}
+        cis = ", ".join(
+            f"{k} {getattr(f, k):.4g} [{f.ci[k][0]:.4g}{ends[k][0]}, {f.ci[k][1]:.4g}{ends[k][1]}]"
+            for k in ("p", "q")
+        )
+        for k in ("p", "q"):
+            if len(f.segments[k]) > 1:
+                segs = " U ".join(f"[{a:.4g}, {b:.4g}]" for a, b in f.segments[k])
+                cis += f"; {k} set {segs}"
+        mf = f.misfit
+        print(
+            f"  start {f.start_year}: {cis} per month; misfit chi2 {mf['chi2']:.2f} (df {mf['df']}, p {mf['p_value']:.2g})"
+        )
+    best = fit["fits"][0]
+    runs_at = np.round(modelcal.band_at_data(fit)["mean"], 3).tolist()
+    print(
+        f"  at {[int(y) for y in fit['years']]}: data {fit['shares'].tolist()}, emulator "
+        f"{np.round(best.mean_at_data, 3).tolist()}, ML-point runs {runs_at}"
+    )
+    for year, v in fit["at_years"].items():
+        print(
+            f"  adoption {v['years_after_start']:2d} years after start ({year}): "
+            f"{v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}] (mean, 2.5-97.5 % of replications)"
+        )
+    print("Bass curve fits (4-point residual bootstrap: overstates precision):")
     for f in result["fits"]:
         cis = ", ".join(f"{k} {v:.4g} [{f.ci[k][0]:.4g}, {f.ci[k][1]:.4g}]" for k, v in f.params.items())
         print(f"  {f.label:7s} {cis}  RMSE {f.rmse:.4f}")
     print(f"  meta-analysis p 0.03, q 0.38: RMSE {result['meta']['rmse']:.4f}")
-    print(f"wrote {path} and {out / IMG}/calibration.png")
+    print(f"{time.perf_counter() - started:.0f} s; wrote {path} and {out / IMG}/calibration*.png")
     return 0
 
 
@@ -90,13 +204,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=default_workers, help="processes (results do not depend on it)"
     )
     v.add_argument("--patterns", help="comma-separated pattern numbers (default: all)")
+    v.add_argument("--scenarios", help="comma-separated shipped scenario names (default: every shipped one)")
+    v.add_argument("--regions", help="comma-separated regions: hostile, default, friendly (default: all)")
+    v.add_argument(
+        "--reps", type=int, help="replications per condition for every pattern (default: each pattern's own)"
+    )
     v.add_argument("--seed", type=int, default=20240501, help="master seed (default 20240501)")
     v.add_argument("--out", help="folder for VALIDATION.md and img/validation/ (default: docs)")
     v.set_defaults(func=cmd_validate_patterns)
 
-    c = subparsers.add_parser("calibrate", help="fit Bass p, q (and m) to the Dutch e-government series")
+    c = subparsers.add_parser(
+        "calibrate", help="fit the model's citizens.p, q (and a Bass curve) to the Dutch e-government series"
+    )
     c.add_argument("--data", help="CSV like data/nl_egov_adoption.csv (default: the shipped one)")
-    c.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    c.add_argument("--out", help="folder for VALIDATION.md and img/validation/ (default: docs)")
+    c.add_argument("--bootstrap", type=int, help="Bass-curve bootstrap resamples (default 1000; --quick 200)")
+    c.add_argument(
+        "--seed", type=int, default=0, help="bootstrap seed and replication master seed (default 0)"
+    )
+    c.add_argument(
+        "--out", help="folder for VALIDATION.md and img/validation/ (default: docs; --quick: results/...)"
+    )
+    c.add_argument(
+        "--scenario",
+        default="municipality_building_housing",
+        help="scenario whose p, q are fitted (shipped name or path; default municipality_building_housing)",
+    )
+    c.add_argument(
+        "--start-year",
+        type=int,
+        default=2002,
+        help="calendar year of model month 0 (January; default 2002, end of the OL2000 pilots)",
+    )
+    c.add_argument("--quick", action="store_true", help="small grid and population (smoke test, < 1 min)")
+    c.add_argument(
+        "--workers", type=int, default=default_workers, help="processes (results do not depend on it)"
+    )
+    c.add_argument(
+        "--replications", type=int, help="replications per refinement grid point (default 10; quick 3)"
+    )
+    c.add_argument("--citizens", type=int, help="citizens per run (default 2000; quick 300)")
     c.set_defaults(func=cmd_calibrate)

@@ -5,7 +5,7 @@ number of worker processes."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -49,6 +49,8 @@ def scenario(
 class Job:
     config: ScenarioConfig
     seed: int
+    #: Time series kept in the outcome (the others are dropped to save memory).
+    keep: tuple[str, ...] = SERIES
 
 
 def outcome(job: Job) -> dict[str, Any]:
@@ -59,6 +61,7 @@ def outcome(job: Job) -> dict[str, Any]:
     months = model.month
     parties = []
     for p in model.parties:
+        investment = float(getattr(getattr(p, "profile", None), "investment", 0.0) or 0.0)
         parties.append(
             {
                 "kind": p.kind,
@@ -67,10 +70,10 @@ def outcome(job: Job) -> dict[str, Any]:
                 "agreed_at": p.agreed_at,
                 "finished_at": p.finished_at,
                 "failures": p.failures,
-                "overrun_ratio": p.overrun / p.profile.investment if p.profile.investment > 0 else 0.0,
+                "overrun_ratio": getattr(p, "overrun", 0.0) / investment if investment > 0 else 0.0,
                 "trust": p.trust,
-                "trust_ceiling": p.trust_ceiling,
-                "late_peak": p.late_peak,
+                "trust_ceiling": getattr(p, "trust_ceiling", np.nan),
+                "late_peak": getattr(p, "late_peak", np.nan),
             }
         )
     finished = all(d["finished_at"] is not None for d in parties)
@@ -78,9 +81,9 @@ def outcome(job: Job) -> dict[str, Any]:
     out["seed"] = job.seed
     out["months"] = months
     out["months_to_finish"] = max(d["finished_at"] for d in parties) if finished else np.nan
-    out["parties_lost"] = out["refusals"] + out["withdrawals"]
-    out["bad_end"] = bool(out["stalled"] or out["collapsed"])
-    out["series"] = {k: res.timeseries[k].to_numpy() for k in SERIES}
+    out["parties_lost"] = out.get("refusals", 0) + out.get("withdrawals", 0)
+    out["bad_end"] = bool(out.get("stalled") or out.get("collapsed"))
+    out["series"] = {k: res.timeseries[k].to_numpy() for k in job.keep if k in res.timeseries}
     out["parties"] = parties
     return out
 
@@ -97,13 +100,23 @@ class Pool:
         self.workers = workers
         self._executor: ProcessPoolExecutor | None = None
 
-    def map(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    def map(
+        self, jobs: Sequence[Job], progress: Callable[[int, int], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Outcomes in the order of ``jobs``; ``progress(done, total)`` after each one."""
         if self.workers <= 1 or len(jobs) < 4:
-            return [outcome(j) for j in jobs]
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
-        chunk = max(1, len(jobs) // (8 * self.workers))
-        return list(self._executor.map(outcome, jobs, chunksize=chunk))
+            results = (outcome(j) for j in jobs)
+        else:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            chunk = max(1, min(16, len(jobs) // (8 * self.workers)))
+            results = self._executor.map(outcome, jobs, chunksize=chunk)
+        out = []
+        for r in results:
+            out.append(r)
+            if progress:
+                progress(len(out), len(jobs))
+        return out
 
     def close(self) -> None:
         if self._executor is not None:

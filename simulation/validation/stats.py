@@ -8,14 +8,15 @@ import numpy as np
 from scipy import stats
 
 from ..runner import mean_ci
+from .verdicts import ALPHA
 
-#: Significance level of every pattern test (conservative: about 25 tests in the suite).
-ALPHA = 0.01
+__all__ = ["ALPHA", "bootstrap_ci", "hill", "mcnemar", "paired", "share_test", "significant", "unpaired"]
 
 
 def paired(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     """B - A over common-random-number pairs: mean difference with its 95 % t interval,
-    Cohen's d_z (mean / sd of the differences) and the Wilcoxon signed-rank p-value."""
+    Cohen's d_z (mean / sd of the differences) and the Wilcoxon signed-rank p-value.
+    Pairs with a missing value are dropped; ``n_informative`` counts the pairs that differ."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     ok = np.isfinite(a) & np.isfinite(b)
     d = b[ok] - a[ok]
@@ -32,18 +33,20 @@ def paired(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         "effect_name": "d_z",
         "p": p,
         "n": int(d.size),
+        "n_informative": int(np.sum(d != 0)),
     }
 
 
 def mcnemar(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     """Paired binary outcomes: exact McNemar test on the discordant pairs; effect = the
-    difference of the two shares (B - A)."""
+    difference of the two shares (B - A) with the Wald interval for paired proportions;
+    ``n_informative`` = discordant pairs."""
     a, b = np.asarray(a, bool), np.asarray(b, bool)
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(b & ~a))
     n_disc = only_a + only_b
     p = 1.0 if n_disc == 0 else float(stats.binomtest(only_b, n_disc, 0.5).pvalue)
     diff = float(b.mean() - a.mean())
-    se = np.sqrt(max(n_disc, 1)) / a.size
+    se = np.sqrt(max(n_disc - (only_b - only_a) ** 2 / a.size, 0.0)) / a.size
     return {
         "test": "exact McNemar (paired binary)",
         "a": float(a.mean()),
@@ -54,6 +57,31 @@ def mcnemar(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         "effect_name": "share difference",
         "p": p,
         "n": int(a.size),
+        "n_informative": n_disc,
+    }
+
+
+def share_test(x: np.ndarray, null: float = 0.5) -> dict[str, Any]:
+    """One sample of booleans: exact two-sided binomial test of share = ``null``; effect =
+    the share with its Clopper-Pearson 95 % interval."""
+    x = np.asarray(x, bool)
+    k, n = int(x.sum()), int(x.size)
+    if n == 0:
+        p, ci, share = 1.0, (float("nan"), float("nan")), float("nan")
+    else:
+        res = stats.binomtest(k, n, null)
+        p, ci, share = float(res.pvalue), tuple(map(float, res.proportion_ci())), k / n
+    return {
+        "test": "exact binomial (two-sided)",
+        "a": null,
+        "b": share,
+        "diff": share - null,
+        "ci": (ci[0] - null, ci[1] - null),
+        "effect": share,
+        "effect_name": "share",
+        "p": p,
+        "n": n,
+        "n_informative": n,
     }
 
 

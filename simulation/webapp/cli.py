@@ -76,6 +76,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise ScenarioError(f"--port: must be between 1 and 65535, got {args.port}")
+    import importlib.util
+
+    if importlib.util.find_spec("solara") is None:  # packaging: the app is an extra
+        raise ScenarioError("serve: the browser app needs the [app] extra: pip install 'egov-sim[app]'")
     if not (ASSETS_DIR / "requirejs@2.3.6").exists():
         raise ScenarioError(
             f"{ASSETS_DIR}: Solara's front-end files are missing; install them with "

@@ -21,6 +21,7 @@ from PIL import Image
 from ..agents import STATES
 from ..config import RELATIONS
 from ..model import EGovModel
+from ..plotting import SCORE_CMAP, cell_score, score_colorbar
 from ..scorecard import CELLS, PERSPECTIVES, compute
 from ..service_models import working_links
 
@@ -282,12 +283,14 @@ class Network(Blitted):
 
 
 class Scorecard(Blitted):
-    """The perspectives x relations matrix as a heatmap (one per model)."""
+    """The perspectives x relations matrix as a heatmap (one per model). Colour is
+    :func:`simulation.plotting.cell_score` (fixed anchors per unit, signed by the cell's
+    direction): green = better, red = worse, the same in every run and panel, with a legend."""
 
     def __init__(self, labels: Sequence[str]):
         super().__init__()
         n = len(labels)
-        self.fig = Figure(figsize=(5.4 * n, 3.6), dpi=DPI, layout="constrained")
+        self.fig = Figure(figsize=(5.4 * n + 0.8, 3.6), dpi=DPI, layout="constrained")
         FigureCanvasAgg(self.fig)
         axes = np.atleast_1d(self.fig.subplots(1, n, sharey=True))
         self.panels = []
@@ -298,7 +301,7 @@ class Scorecard(Blitted):
                 np.arange(len(RELATIONS) + 1) - 0.5,
                 np.arange(len(PERSPECTIVES) + 1) - 0.5,
                 np.zeros((len(PERSPECTIVES), len(RELATIONS))),
-                cmap="RdYlGn",
+                cmap=SCORE_CMAP,
                 norm=norm,
             )
             ax.set_ylim(len(PERSPECTIVES) - 0.5, -0.5)  # first perspective on top, as in the article
@@ -315,20 +318,26 @@ class Scorecard(Blitted):
             self.animated.append(im)
             self.animated += [t for row in texts for t in row]
             self.panels.append((im, texts))
+        score_colorbar(self.fig, im, list(axes), "cell value: ↑ higher / ↓ lower is better")
         self.finish_setup()
 
     def update(self, models: Sequence[EGovModel]) -> bytes:
         mats = [compute(m) for m in models]
         raw = np.array([[[mat[p][r] for r in RELATIONS] for p in PERSPECTIVES] for mat in mats])
-        sign = np.array(
-            [[-1.0 if CELLS[p][r].direction == "lower" else 1.0 for r in RELATIONS] for p in PERSPECTIVES]
+        # One colour rule for every cell and run (not scaled per row or per set of runs):
+        # green = better in the cell's direction; not-applicable cells (NaN) stay blank.
+        colour = np.array(
+            [
+                [
+                    [
+                        cell_score(CELLS[p][r].unit, CELLS[p][r].direction, m[i, j])
+                        for j, r in enumerate(RELATIONS)
+                    ]
+                    for i, p in enumerate(PERSPECTIVES)
+                ]
+                for m in raw
+            ]
         )
-        # Rows have different units (shares, M€): colour each row relative to its largest
-        # magnitude across the shown runs, signed so that green always means "better";
-        # not-applicable cells (NaN) stay blank.
-        scale = np.nanmax(np.abs(np.nan_to_num(raw, nan=0.0)), axis=(0, 2), keepdims=True)
-        scale[scale == 0] = 1.0
-        colour = raw / scale * sign
         key = tuple(np.nan_to_num(np.round(raw, 2), nan=-999.0).ravel()) + tuple(
             np.nan_to_num(np.round(colour, 2), nan=-999.0).ravel()
         )
@@ -339,7 +348,10 @@ class Scorecard(Blitted):
             for r in range(len(PERSPECTIVES)):
                 for c in range(len(RELATIONS)):
                     v = raw[k, r, c]
-                    texts[r][c].set_text("n/a" if np.isnan(v) else f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}")
+                    cell = CELLS[PERSPECTIVES[r]][RELATIONS[c]]
+                    arrow = "↑" if cell.direction == "higher" else "↓"
+                    num = f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
+                    texts[r][c].set_text("n/a" if np.isnan(v) else f"{num} {cell.unit} {arrow}")
         return self.frame(key)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import ScenarioConfig
 from ..model import EGovModel
-from ..scenario_io import ScenarioError, load_scenario, shipped_scenarios
+from ..scenario_io import ScenarioError, load_scenario, shipped_scenarios, validate
 
 DEFAULT_SCENARIO = "municipality_building_housing"
 
@@ -74,15 +74,12 @@ def scale_resistance(config: ScenarioConfig, factor: float) -> ScenarioConfig:
     if factor == 1.0:
         return config
 
-    def scaled(section):
-        groups = [
-            g.model_copy(update={"resistance": min(1.0, g.resistance * factor)}) for g in section.groups
-        ]
-        return section.model_copy(update={"groups": groups})
-
-    return config.model_copy(
-        update={"departments": scaled(config.departments), "partners": scaled(config.partners)}
-    )
+    # Validated like any scenario (model_copy would skip the checks).
+    data = config.model_dump()
+    for section in ("departments", "partners"):
+        for g in data[section]["groups"]:
+            g["resistance"] = min(1.0, g["resistance"] * factor)
+    return validate(data, f"resistance scale {factor!r}")
 
 
 def build_config(settings: Settings, seed: int) -> ScenarioConfig:

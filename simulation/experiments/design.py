@@ -45,6 +45,12 @@ def salib_problem(exp: Experiment) -> dict[str, Any]:
 def make_design(exp: Experiment) -> Design:
     """The design points of ``exp``; deterministic given the experiment (its seed)."""
     factors = exp.factors
+    if exp.design == "points":  # explicit points (advise); x = numeric value or level index
+        x = [
+            [float(p[f.name]) if f.kind == "range" else float(f.levels.index(p[f.name])) for f in factors]
+            for p in exp.points
+        ]
+        return Design([dict(p) for p in exp.points], np.asarray(x, dtype=float).reshape(len(x), len(factors)))
     if exp.design == "factorial":
         if not factors:
             return Design([{}], np.zeros((1, 0)))

@@ -43,11 +43,17 @@ DEFAULT_SERIES = (
 GROUP_FIELDS = ("power", "resistance", "readiness", "reach")
 GROUP_PARAMS = {f"{s}.groups.{k}": s for s in ("departments", "partners", "parties") for k in GROUP_FIELDS}
 
+# --- group multipliers (issue 10, advise): ``<list>.scale.<field>`` multiplies that attribute
+# in every group of the list(s) and clips the result to [0, 1], keeping the groups' differences.
+GROUP_SCALES = {f"{s}.scale.{k}": s for s in ("departments", "partners", "parties") for k in GROUP_FIELDS}
+SCALE_MAX = 10.0
+
 
 def known_parameters() -> list[str]:
     """Names a factor or ``[fixed]`` key may use: every scalar ``section.key`` plus
-    ``departments|partners|parties.groups.<power|resistance|readiness|reach>``."""
-    return [*scalar_parameters(), *GROUP_PARAMS]
+    ``departments|partners|parties.groups.<power|resistance|readiness|reach>`` and the
+    multipliers ``departments|partners|parties.scale.<power|resistance|readiness|reach>``."""
+    return [*scalar_parameters(), *GROUP_PARAMS, *GROUP_SCALES]
 
 
 def apply_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,7 +61,17 @@ def apply_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str
     sets that attribute in every party group of its list(s)."""
     out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
     for name, value in values.items():
-        if name in GROUP_PARAMS:
+        if name in GROUP_SCALES:
+            field_name = name.rsplit(".", 1)[1]
+            lists = ("departments", "partners") if GROUP_SCALES[name] == "parties" else (GROUP_SCALES[name],)
+            for section in lists:
+                sec = dict(out.get(section, {}))
+                sec["groups"] = [
+                    {**g, field_name: min(1.0, max(0.0, float(g.get(field_name, 0.0)) * float(value)))}
+                    for g in sec.get("groups", [])
+                ]
+                out[section] = sec
+        elif name in GROUP_PARAMS:
             field_name = name.rsplit(".", 1)[1]
             lists = ("departments", "partners") if GROUP_PARAMS[name] == "parties" else (GROUP_PARAMS[name],)
             for section in lists:
@@ -192,6 +208,9 @@ class Experiment:
     #: (processes, or Dask workers on other machines and folders) read no files.
     base_data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     base_text: str | None = field(default=None, compare=False, repr=False)
+    # --- explicit design (issue 10, advise): design "points" takes its points as given here
+    # (one dict of factor values each); not available in experiment files.
+    points: tuple[dict[str, Any], ...] = ()
 
     def base_config(self) -> ScenarioConfig:
         base = self.base_data or load_scenario(self.base).model_dump()
@@ -228,6 +247,7 @@ class Experiment:
             "every": self.every,
             "scorecard": self.scorecard,
             "quick": self.quick,
+            **({"points": [dict(p) for p in self.points]} if self.points else {}),
         }
 
     def fingerprint(self) -> str:
@@ -297,6 +317,12 @@ def _check_value(
         # Keep the scenario's explanation but point at the experiment file and key.
         why = str(exc).split("\n")[0].split(": ", 2)[-1]
         raise ScenarioError(f"{source}: [{where}] {name} = {value!r}: {why}") from None
+    if name in GROUP_SCALES:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= SCALE_MAX:
+            raise ScenarioError(
+                f"{source}: [{where}] {name} = {value!r}: a group multiplier must be a number in [0, {SCALE_MAX:g}]"
+            )
+        return float(value)
     if name in GROUP_PARAMS:
         section = "departments" if GROUP_PARAMS[name] != "partners" else "partners"
         groups = getattr(cfg, section).groups
@@ -346,7 +372,7 @@ def shipped_experiments() -> dict[str, Path]:
 
 # ---------------------------------------------------------------------- loading
 def _factor(name: str, spec: Any, design: str, base: Path, fixed: Mapping[str, Any], source: str) -> Factor:
-    if name in GROUP_PARAMS:
+    if name in GROUP_PARAMS or name in GROUP_SCALES:
         dtype = "float"
     else:
         cls, key = scalar_parameters()[name]
@@ -542,4 +568,5 @@ def load_experiment_json(data: Mapping[str, Any]) -> Experiment:
         every=int(data["every"]),
         scorecard=bool(data["scorecard"]),
         quick=bool(data["quick"]),
+        points=tuple(dict(p) for p in data.get("points", ())),
     )

@@ -1,0 +1,235 @@
+"""Robust strategy search: ``egov-sim advise`` (design, CRN, Pareto set, regret, satisficing,
+ranking flips, resume, bad input)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.experiments.advise import (
+    LEVERS,
+    OBJ_NAMES,
+    advise,
+    build_experiment,
+    pareto_mask,
+    strategies,
+)
+from simulation.experiments.design import make_design, run_info
+from simulation.experiments.spec import apply_values, load_experiment
+from simulation.experiments.sweep import prepare_out, run_batch, write_part
+from simulation.scenario_io import ScenarioError, load_scenario
+
+BASE = "municipality_building_housing"
+TINY = {"n_strategies": 3, "n_scenarios": 4, "replications": 2, "months": 36, "citizens": 300}
+
+
+def test_pareto_mask_keeps_exactly_the_non_dominated() -> None:
+    # columns: cost (min), adoption (max)
+    v = np.array([[1.0, 0.5], [2.0, 0.9], [2.0, 0.4], [1.0, 0.5], [3.0, 0.9]])
+    keep = pareto_mask(v, np.array([-1.0, 1.0]))
+    # 2 is dominated by 0; 4 by 1; equal rows 0 and 3 do not dominate each other.
+    assert keep.tolist() == [True, True, False, True, False]
+
+
+def test_strategy_zero_is_the_plan_as_written_and_the_rest_are_distinct_and_seeded() -> None:
+    base = load_scenario(BASE).model_dump()
+    s = strategies(base, 10, seed=4)
+    assert s[0] == {n: base[n.split(".")[0]][n.split(".", 1)[1]] for n in LEVERS}
+    assert len({json.dumps(x, sort_keys=True) for x in s}) == 10
+    assert s == strategies(base, 10, seed=4) and s != strategies(base, 10, seed=5)
+    for x in s[1:]:
+        for name, spec in LEVERS.items():
+            if isinstance(spec, list):
+                assert x[name] in spec
+            else:
+                assert spec[0] <= x[name] <= spec[1]
+
+
+def test_group_multiplier_scales_every_group_and_clips() -> None:
+    base = load_scenario(BASE).model_dump()
+    out = apply_values(base, {"parties.scale.resistance": 1.5, "departments.scale.readiness": 3.0})
+    for sec in ("departments", "partners"):
+        for g0, g1 in zip(base[sec]["groups"], out[sec]["groups"], strict=True):
+            assert g1["resistance"] == pytest.approx(min(1.0, 1.5 * g0["resistance"]))
+    assert all(g["readiness"] == 1.0 for g in out["departments"]["groups"])  # clipped
+    assert out["partners"]["groups"][0]["readiness"] == base["partners"]["groups"][0]["readiness"]
+
+
+def test_group_multiplier_in_an_experiment_file_is_validated(tmp_path: Path) -> None:
+    path = tmp_path / "e.toml"
+    path.write_text(
+        '[experiment]\nbase = "municipality_building_housing"\n[factors]\nparties.scale.resistance = [0.5, 11]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match=r"parties.scale.resistance = 11: a group multiplier must be"):
+        load_experiment(path)
+
+
+def test_design_is_strategies_times_scenarios_with_common_random_numbers() -> None:
+    exp, strat, unc = build_experiment(BASE, seed=None, quick=False, **TINY)
+    design = make_design(exp)
+    assert design.points == len(strat) * len(unc) == 12
+    for p, values in enumerate(design.values):
+        s, u = divmod(p, len(unc))
+        assert values == {**strat[s], **unc[u]}  # same uncertainty sample for every strategy
+    # CRN: replication r has the same seed at every design point.
+    seeds = {}
+    for i in range(design.points * exp.replications):
+        _, rep, seed = run_info(exp, i)
+        seeds.setdefault(rep, set()).add(seed)
+    assert all(len(v) == 1 for v in seeds.values()) and len(seeds) == 2
+
+
+@pytest.fixture(scope="module")
+def tiny_advice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("adv") / "a"
+    advise(
+        BASE,
+        out,
+        workers=1,
+        progress=False,
+        n_strategies=3,
+        n_scenarios=4,
+        replications=2,
+        months=36,
+        citizens=300,
+    )
+    return out
+
+
+def test_advise_writes_report_tables_and_figures(tiny_advice: Path) -> None:
+    out = tiny_advice
+    summary = pd.read_csv(out / "strategies.csv", index_col="strategy")
+    assert sorted(summary.index) == [0, 1, 2] and summary["pareto"].any()
+    assert sorted(summary["rank"]) == [1, 2, 3]
+    text = (out / "report.md").read_text(encoding="utf-8")
+    for needle in (
+        "## Pareto set",
+        "## Robustness",
+        "## Which uncertainties flip the ranking",
+        "(as written)",
+    ):
+        assert needle in text
+    for stem in (
+        "advise_pareto",
+        "advise_parallel",
+        "advise_regret",
+        "advise_flip_tradeoff",
+        "advise_flip_boxes",
+    ):
+        assert (out / "figures" / f"{stem}.png").stat().st_size > 5000
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert len(kpis) == 3 * 4 * 2 and kpis["error"].isna().all()
+
+
+def test_pareto_flag_matches_the_strategy_means(tiny_advice: Path) -> None:
+    summary = pd.read_csv(tiny_advice / "strategies.csv", index_col="strategy")
+    v = summary[OBJ_NAMES].to_numpy()
+    d = np.array([-1, -1, 1, -1, 1], dtype=float) * 1.0
+    for i in range(len(v)):
+        dominated = any(
+            np.all(v[j] * d >= v[i] * d) and np.any(v[j] * d > v[i] * d) for j in range(len(v)) if j != i
+        )
+        assert bool(summary["pareto"].iloc[i]) == (not dominated)
+
+
+def test_regret_is_zero_for_the_best_in_every_scenario(tiny_advice: Path) -> None:
+    regret = pd.read_csv(tiny_advice / "regret.csv")
+    assert (regret[OBJ_NAMES] >= -1e-12).all().all()
+    mins = regret.groupby("scenario")[OBJ_NAMES].min()
+    assert np.allclose(mins.to_numpy(), 0.0)
+    summary = pd.read_csv(tiny_advice / "strategies.csv", index_col="strategy")
+    for n in OBJ_NAMES:
+        assert np.allclose(summary[f"max_regret_{n}"].sort_index(), regret.groupby("strategy")[n].max())
+
+
+def test_flips_follow_the_scenario_scores(tiny_advice: Path) -> None:
+    sc = pd.read_csv(tiny_advice / "scenarios.csv", index_col="scenario")
+    assert (sc["flip"] == (sc["score_runner_up"] > sc["score_best"])).all()
+    assert {"trust.initial", "parties.scale.resistance", "citizens.p", "citizens.q"} <= set(sc.columns)
+
+
+def test_satisficing_share_follows_thresholds(tiny_advice: Path, tmp_path: Path) -> None:
+    summary = pd.read_csv(tiny_advice / "strategies.csv", index_col="strategy")
+    assert summary["satisficing_share"].between(0, 1).all()
+    from simulation.experiments.advise import analyse_advice
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("manifest.json", "advice.json", "kpis.parquet", "experiment.json"):
+        (copy / name).write_bytes((tiny_advice / name).read_bytes())
+    lax = {"adoption": 0.0, "collapse": 1.0, "first_service": 1e9, "legitimacy": 0.0, "cost": 1e9}
+    analyse_advice(copy, lax)
+    assert (pd.read_csv(copy / "strategies.csv")["satisficing_share"] == 1.0).all()
+    strict = {**lax, "adoption": 2.0}
+    analyse_advice(copy, strict)
+    assert (pd.read_csv(copy / "strategies.csv")["satisficing_share"] == 0.0).all()
+
+
+def test_resume_after_partial_run_gives_identical_bytes(tiny_advice: Path, tmp_path: Path) -> None:
+    exp, _, _ = build_experiment(BASE, seed=None, quick=False, **TINY)
+    out = tmp_path / "partial"
+    prepare_out(exp, out, resume=False)
+    write_part(out / "parts", list(range(0, 5)), *run_batch(exp, list(range(0, 5))))
+    with pytest.raises(ScenarioError, match="add --resume"):
+        advise(BASE, out, workers=1, progress=False, **_kw())
+    advise(BASE, out, workers=1, progress=False, resume=True, **_kw())
+    for name in ("kpis.parquet", "strategies.csv", "scenarios.csv", "regret.csv"):
+        assert (out / name).read_bytes() == (tiny_advice / name).read_bytes(), name
+    # A different design in the same folder is refused.
+    with pytest.raises(ScenarioError, match="different experiment"):
+        advise(BASE, out, workers=1, progress=False, resume=True, **{**_kw(), "n_scenarios": 5})
+
+
+def _kw() -> dict:
+    return {"n_strategies": 3, "n_scenarios": 4, "replications": 2, "months": 36, "citizens": 300}
+
+
+@pytest.mark.slow
+def test_two_workers_give_identical_bytes(tiny_advice: Path, tmp_path: Path) -> None:
+    out = tmp_path / "w2"
+    advise(BASE, out, workers=2, progress=False, **_kw())
+    for name in ("kpis.parquet", "strategies.csv", "scenarios.csv", "regret.csv", "flip_boxes.csv"):
+        assert (out / name).read_bytes() == (tiny_advice / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--threshold", "adoption"], "expected OBJECTIVE=VALUE"),
+        (["--threshold", "adoptoin=0.5"], "OBJECTIVE one of cost, first_service"),
+        (["--threshold", "cost=cheap"], "is not a number"),
+        (["--strategies", "1"], "at least 2"),
+        (["--months", "5000"], "run.months = 5000"),
+        (["--scenarios", "1"], "at least 2"),
+    ],
+)
+def test_advise_bad_input_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture, args: list[str], needle: str
+) -> None:
+    out = tmp_path / "out"
+    assert main(["advise", BASE, "--out", str(out), "--workers", "1", *args]) == 2
+    assert needle in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_advise_unknown_scenario_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["advise", "municipality_bulding", "--out", str(tmp_path / "o")]) == 2
+    assert "municipality_building_housing" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["municipality_building_housing", "province_spatial_planning"])
+def test_quick_mode_runs_on_shipped_scenarios_within_two_minutes(tmp_path: Path, scenario: str) -> None:
+    start = time.perf_counter()
+    assert main(["advise", scenario, "--quick", "--workers", "2", "--out", str(tmp_path / "q")]) == 0
+    elapsed = time.perf_counter() - start
+    assert elapsed < 120, f"advise --quick took {elapsed:.0f} s"
+    summary = pd.read_csv(tmp_path / "q" / "strategies.csv")
+    assert len(summary) == 8 and summary["pareto"].sum() >= 1

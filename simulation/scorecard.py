@@ -42,6 +42,8 @@ FOCUS = {
     "employees": "back office",
 }
 NA = math.nan
+#: Columns of scorecard.csv, one row per cell.
+COLUMNS = ("perspective", "relation", "focus", "indicator", "value", "unit", "direction")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from conftest import FRACTION_COLUMNS, SHIPPED, cli, cli_many, refused_for_memor
 from simulation.config import RELATIONS
 from simulation.kpis import KPI_INFO
 from simulation.scenario_io import describe, shipped_scenarios
+from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
 from simulation.scorecard import PERSPECTIVES
 
 STEPS = 24
@@ -103,15 +104,7 @@ def test_every_shipped_scenario_runs_and_writes_its_files(shipped_runs, name: st
     assert isinstance(kpis["stalled"], bool)
 
     score = pd.read_csv(out / "scorecard.csv")
-    assert list(score.columns) == [
-        "perspective",
-        "relation",
-        "focus",
-        "indicator",
-        "value",
-        "unit",
-        "direction",
-    ]
+    assert list(score.columns) == list(SCORECARD_COLUMNS)
     assert list(dict.fromkeys(score["perspective"])) == list(PERSPECTIVES)
     assert list(score["relation"][:4]) == list(RELATIONS)
     values = score["value"].to_numpy(float)

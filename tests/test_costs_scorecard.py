@@ -14,6 +14,7 @@ from simulation.config import RELATIONS
 from simulation.costs import COST_KINDS, Ledger
 from simulation.kpis import KPI_INFO
 from simulation.runner import run
+from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
 from simulation.scorecard import FORMULAS, PERSPECTIVES
 
 
@@ -40,15 +41,7 @@ def result():
 
 def test_scorecard_has_five_perspectives_by_four_relations(result) -> None:
     score = result.scorecard
-    assert list(score.columns) == [
-        "perspective",
-        "relation",
-        "focus",
-        "indicator",
-        "value",
-        "unit",
-        "direction",
-    ]
+    assert list(score.columns) == list(SCORECARD_COLUMNS)
     assert list(dict.fromkeys(score["perspective"])) == list(PERSPECTIVES)
     assert score.shape == (20, 7)
     # Applicable cells are finite; the rest are NaN (not applicable), never a made-up 0.

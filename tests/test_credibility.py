@@ -20,6 +20,7 @@ from simulation.model import EGovModel
 from simulation.runner import run
 from simulation.scenario_io import validate
 from simulation.scorecard import CELLS, PERSPECTIVES
+from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
 from simulation.service_models import config_warnings, reach_share
 
 MUNI = "municipality_building_housing"
@@ -136,7 +137,7 @@ def test_the_represented_population_defaults_from_the_organisation_type() -> Non
 def test_scorecard_csv_carries_unit_and_direction_and_na_cells(tmp_path) -> None:
     res = run(scenario(citizens=300, run__months=60), seed=1)
     sc = res.scorecard
-    assert list(sc.columns) == ["perspective", "relation", "focus", "indicator", "value", "unit", "direction"]
+    assert list(sc.columns) == list(SCORECARD_COLUMNS)
     assert len(sc) == 20 and set(sc["direction"]) <= {"higher is better", "lower is better"}
     cell = sc.set_index(["perspective", "relation"])["value"]
     # The municipality scenario has no other government as partner: not applicable, not 0.

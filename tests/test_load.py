@@ -100,5 +100,8 @@ def test_thirty_sessions_release_their_memory(server, browser):  # noqa: F811
     )
     grown = peak - before
     assert grown > 0
-    # Most of what the sessions took is given back (the allocator keeps some arenas).
-    assert after - before < 0.5 * grown, (before, peak, after)
+    # Much of what the sessions took is given back (the allocator keeps some arenas).
+    # Measured: without releasing closed sessions' memory 87 % of the growth stayed
+    # (272 -> 819 -> 748 MiB); with it 46 % (272 -> 843 -> 532 MiB). The bound sits
+    # between the two, with room for the allocator's run-to-run spread.
+    assert after - before < 0.65 * grown, (before, peak, after)

@@ -74,6 +74,14 @@ def remove_stale(out_dir: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def _fresh_sibling(out_dir: Path) -> Path:
+    """A new temporary folder beside ``out_dir`` named for this process, after removing
+    those of killed earlier writers."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out_dir)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+
+
 @contextmanager
 def atomic_replace(out_dir: Path) -> Iterator[Path]:
     """Yield a fresh temporary sibling folder; on success it replaces ``out_dir`` whole,
@@ -82,9 +90,7 @@ def atomic_replace(out_dir: Path) -> Iterator[Path]:
     writer (``.name.tmp-PID-*`` whose process is gone) are removed first. For the output
     folders of ``run`` and ``compare``."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    tmp = _fresh_sibling(out_dir)
     try:
         yield tmp
         if out_dir.exists() and not out_dir.is_dir():
@@ -102,9 +108,7 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
     it is removed. For adding files to a folder (``analyse`` writing into a sweep folder);
     a folder that must be replaced whole uses :func:`atomic_replace`."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    tmp = _fresh_sibling(out_dir)
     try:
         yield tmp
         if out_dir.exists():

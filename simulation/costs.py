@@ -32,13 +32,10 @@ number of simulated agents: a simulated adopter stands for ``population / count`
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from .config import RELATIONS
 
 COST_KINDS = ("investment", "overrun", "compensation", "channel_fees", "consultation", "participation")
-#: Kinds whose payee is outside the four relations: the programme's resource cost.
-RESOURCE_KINDS = ("investment", "overrun", "consultation", "participation")
 EXTERNAL = ("suppliers", "savings")
 
 
@@ -66,14 +63,6 @@ def investment_split(amount: float, public: bool, shared: float, sharing: int) -
     joint = amount * shared
     own_joint = joint / (sharing + 1)
     return amount - joint + own_joint, joint - own_joint
-
-
-@dataclass(frozen=True)
-class Flow:
-    kind: str
-    payer: str
-    payee: str
-    amount: float
 
 
 class Ledger:
@@ -140,8 +129,11 @@ class Ledger:
                 out[rel] = True
         return out
 
-    def rows(self) -> list[Flow]:
-        return [Flow(k, pr, pe, a) for (k, pr, pe), a in sorted(self.flows.items())]
+    def outlay(self, relation: str) -> float:
+        """What the accounts of ``relation`` paid to accounts outside it, M€ (savings and
+        transfers within the relation not counted)."""
+        rel = self.relation
+        return sum(a for (_, pr, pe), a in self.flows.items() if rel[pr] == relation and rel[pe] != relation)
 
     @property
     def total_cost(self) -> float:

@@ -59,12 +59,6 @@ def _first_month(values: np.ndarray, threshold: float) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
-def _savings_to(ledger, relation: str) -> float:
-    return sum(
-        a for (k, pr, pe), a in ledger.flows.items() if pr == "savings" and ledger.relation[pe] == relation
-    )
-
-
 def compute(model: EGovModel) -> dict[str, Any]:
     """KPIs of ``model`` (see :data:`KPI_INFO`); JSON-ready Python scalars."""
     series = model.datacollector.model_vars
@@ -96,7 +90,7 @@ def compute(model: EGovModel) -> dict[str, Any]:
         "collapsed": bool(model.collapsed),
         "cancelled": bool(model.cancelled),
         "total_cost": cost,
-        "organisation_cost": -float(led.relation_net()["employees"] - _savings_to(led, "employees")),
+        "organisation_cost": float(led.outlay("employees")),
         "shared_investment": float(led.by_kind("investment", payer="other_governments")),
         "compensation_paid": float(model.programme.paid),
         "channel_fees": float(led.by_kind("channel_fees")),

@@ -203,8 +203,3 @@ def as_rows(matrix: dict[str, dict[str, float]]) -> list[dict[str, object]]:
         for p in PERSPECTIVES
         for r in RELATIONS
     ]
-
-
-def wide(matrix: dict[str, dict[str, float]]) -> list[dict[str, object]]:
-    """The matrix as rows of ``perspective`` then one column per relation."""
-    return [{"perspective": p, **{r: matrix[p][r] for r in RELATIONS}} for p in PERSPECTIVES]

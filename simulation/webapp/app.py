@@ -1,8 +1,10 @@
-"""The browser app (Solara): watch one run, compare two configurations, browse results.
+"""The browser app (Solara): watch one run, compare two configurations, replicate, inspect
+the parties, download the files, browse results.
 
 Served by ``egov-sim serve``. Every piece of state, the models included, is created inside
 :func:`Page` with ``use_reactive``/``use_memo``, so each browser session (each Solara
-kernel) has its own; nothing is created at import time.
+kernel) has its own; nothing is created at import time. The charts are Apache ECharts
+(``solara.FigureEcharts``), drawn in the browser from the locally served echarts bundle.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from __future__ import annotations
 import math
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import solara
 import solara.lab
 
-from ..scenario_io import ScenarioError, load_scenario
 from .assets import protect_cdn
-from .figures import Views
 from .results import (
     IMAGE_SUFFIXES,
     Figure,
@@ -31,24 +33,33 @@ from .results import (
     split_report,
     within,
 )
-from .session import (
-    DEFAULT_SCENARIO,
-    RESISTANCE_SCALE_RANGE,
-    Lockstep,
-    Settings,
-    build_config,
-    scenario_choices,
-)
 
 MODES = ["Single run", "Compare", "Results"]
 #: Months per second that "auto" play keeps up by drawing every k-th month.
 AUTO_RATE = 10.0
-SERVICE_MODELS = ["integration", "fragmentation", "hybrid"]
-ROLLOUTS = ["big_bang", "phased", "pilot"]
-LEARNING = ["learning", "rational"]
+#: Replications the app offers by default, and its limits (each is a whole run).
+REPLICATIONS = (20, 2, 200)
+EVENTS_SHOWN = 12
+
+# Solara loads this module at server start-up, before it answers a request: from then on
+# /_solara/cdn is served read-only (see assets.py).
+protect_cdn()
+# Solara warns on every page request from 127.0.0.1 that it cannot set a samesite=none
+# cookie over http; it falls back to samesite=lax, which is right for a local app.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
+
+
+def _warm_up() -> None:
+    # The model, its configuration and the charts take about a second to import; done in the
+    # background so that the server answers at once and the first session finds them loaded.
+    from . import charts, export, replicate, session  # noqa: F401
+
+
+threading.Thread(target=_warm_up, name="egov-warm-up", daemon=True).start()
+
 
 LEGEND = """
-**What the views show** (one step = one month)
+**What the charts show** (one step = one month; hover a chart for values, click a party)
 
 - **Adoption**: share of citizens (or businesses) using the digital service; Bass-type
   diffusion on their social network, scaled by service quality/reach and digital skill.
@@ -59,89 +70,19 @@ LEGEND = """
 - **Trust and resistance**: mean trust of the parties in the programme (solid) and mean
   resistance (dotted), 0..1.
 - **Cumulative cost**: investment, compensation, channel fees, overruns and consultation, M€.
-- **Legitimacy**: citizens' mean trust in government.
-- **Network**: squares are departments, circles partners; colour = negotiation state,
-  size = power, outline width = resistance; green lines are working back-office links
-  (none under fragmentation: a separate system per task).
-- **Scorecard**: the perspectives × relations matrix of the article, computed from the
-  run so far. Numbers are the indicators (`egov-sim` docs/ODD.md); colour is each row
-  scaled to its largest magnitude, green = better (for privacy exposure, peak resistance
-  and failures higher is worse).
+- **Legitimacy**: citizens' mean trust in government, 0..1.
+- **Departments and partners**: squares are departments, circles partners; colour = state
+  (legend above the drawing), size = power, outline width = resistance; green lines are
+  working back-office links (none under fragmentation: a separate system per task).
+- **Scorecard**: the perspectives × relations matrix of the article, computed from the run
+  so far, each cell with its unit; green = better, red = worse for that indicator's
+  direction, grey = not applicable.
 
-In **Compare** mode A (blue, solid) and B (red, dashed) use the same seed, so they see
-common random numbers and step in lockstep.
+In **Compare** mode A is blue and B red; A's lines are solid and B's dashed (a panel's second
+series dotted); both use the same seed (common random numbers) and step in lockstep.
+With **replications**, the curves are the mean of n runs per configuration with a shaded
+95 % confidence band of that mean (not the spread of single runs).
 """
-
-
-def flip(s: Settings) -> Settings:
-    """A useful default B for compare mode: the other service-delivery model."""
-    return s.update(service_model="fragmentation" if s.service_model != "fragmentation" else "integration")
-
-
-def labels_for(a: Settings, b: Settings | None) -> list[str]:
-    """Run labels: the settings in which A and B differ (or the service model if none)."""
-    if b is None:
-        return [f"{a.service_model}, {a.rollout}"]
-    da, db = a.as_dict(), b.as_dict()
-    keys = [k for k in da if da[k] != db[k]] or ["service_model"]
-
-    def text(d: dict) -> str:
-        return ", ".join(f"{Path(str(d[k])).stem}" if k == "scenario" else str(d[k]) for k in keys[:3])
-
-    return [f"A: {text(da)}", f"B: {text(db)}"]
-
-
-@dataclass
-class Sim:
-    """One session's running simulation (one or two models) and its figures."""
-
-    lockstep: Lockstep
-    views: Views
-    settings: tuple[Settings, ...]
-    seed: int
-    frames: dict[str, bytes] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, a: Settings, b: Settings | None, seed: int) -> Sim:
-        configs = [build_config(a, seed)] + ([build_config(b, seed)] if b is not None else [])
-        labels = labels_for(a, b)
-        lockstep = Lockstep(configs, labels, seed)
-        views = Views(lockstep.models, labels)
-        sim = cls(lockstep, views, (a,) if b is None else (a, b), seed)
-        sim.frames = views.render(lockstep.models)
-        return sim
-
-    def advance(self, n: int) -> int:
-        """Step ``n`` months and redraw; returns the months actually stepped."""
-        with self.lockstep.lock:
-            done = self.lockstep.step(n)
-            if done:
-                self.frames = self.views.render(self.lockstep.models)
-        return done
-
-
-def pending_changes(current: Sim | None, wanted: tuple[Settings, ...], seed: int | None) -> list[str]:
-    """Names of the settings that differ from the running simulation's."""
-    if current is None or len(wanted) != len(current.settings):
-        return []
-    names = []
-    for tag, new, old in zip("AB", wanted, current.settings, strict=False):
-        prefix = f"{tag}: " if len(wanted) > 1 else ""
-        names += [prefix + k for k, v in new.as_dict().items() if old.as_dict()[k] != v]
-    if seed is not None and int(seed) != current.seed:
-        names.append("seed")
-    return names
-
-
-@dataclass(frozen=True)
-class Frame:
-    """What the views show; a new instance per redraw is what triggers the browser update."""
-
-    month: int
-    frames: dict[str, bytes]
-    rate: float | None = None  # months per second while playing
-    every: int = 1  # months per drawn frame while playing
-
 
 CSS = """
 .egov-md table { border-collapse: collapse; margin: 4px 0 8px 0; font-size: 0.9em; }
@@ -149,12 +90,13 @@ CSS = """
 .egov-md th:first-child, .egov-md td:first-child { text-align: left; }
 .egov-md img { max-width: 100%; }
 .egov-md code { font-size: 0.9em; }
+.egov-lever { width: 100%; }
+.egov-lever .v-input { margin-top: 0; padding-top: 2px; }
+.egov-lever .v-messages { display: none; }
+.egov-events td { font-size: 0.85em; vertical-align: top; }
+/* Solara's "made with" badge sits over the bottom-right corner of the page. */
+.solara-watermark, .v-application a[href*="solara.dev"] { display: none !important; }
 """
-
-
-# Solara loads this module at server start-up, before it answers a request: from then on
-# /_solara/cdn is served read-only (see assets.py).
-protect_cdn()
 
 
 def release_memory() -> None:
@@ -175,6 +117,105 @@ def _per_session():
     return lambda: threading.Timer(2.0, release_memory).start()
 
 
+def flip(s: Any) -> Any:
+    """A useful default B for compare mode: the other service-delivery model."""
+    other = "fragmentation" if s["service.model"] != "fragmentation" else "integration"
+    return s.update({"service.model": other})
+
+
+def labels_for(a: Any, b: Any | None) -> list[str]:
+    """Run labels: the settings in which A and B differ (or the service model if none)."""
+    if b is None:
+        return [f"{a['service.model']}, {a['rollout.strategy']}"]
+    da, db = a.as_dict(), b.as_dict()
+    keys = a.differs(b) or ["service.model"]
+
+    def text(d: dict) -> str:
+        return ", ".join(f"{Path(str(d[k])).stem}" if k == "scenario" else str(d[k]) for k in keys[:3])
+
+    return [f"A: {text(da)}", f"B: {text(db)}"]
+
+
+@dataclass
+class Sim:
+    """One session's running simulation (one or two models), what the charts show and its
+    replications (``bands``: the summary of finished replications, or None)."""
+
+    lockstep: Any  # session.Lockstep
+    settings: tuple[Any, ...]
+    seed: int
+    views: dict[str, Any] = field(default_factory=dict)
+    replications: Any = None  # replicate.Replications while or after running
+    summary: dict[str, Any] | None = None
+
+    @classmethod
+    def build(cls, a: Any, b: Any | None, seed: int) -> Sim:
+        from .session import Lockstep, build_config
+
+        configs = [build_config(a, seed)] + ([build_config(b, seed)] if b is not None else [])
+        sim = cls(Lockstep(configs, labels_for(a, b), seed), (a,) if b is None else (a, b), seed)
+        sim.redraw()
+        return sim
+
+    @property
+    def models(self) -> list[Any]:
+        return self.lockstep.models
+
+    @property
+    def labels(self) -> list[str]:
+        return self.lockstep.labels
+
+    def redraw(self) -> None:
+        """Rebuild what the charts show from the models (and the replication summary)."""
+        from .. import kpis as kpi_module
+        from ..narrative import narrative
+        from . import charts
+
+        with self.lockstep.lock:
+            models = self.models
+            bands = self.summary["bands"] if self.summary and self.summary.get("n", 0) >= 2 else None
+            self.views = {
+                "month": self.lockstep.month,
+                "curves": charts.curves_option(models, self.labels, self.lockstep.months, bands),
+                "networks": [charts.network_option(m) for m in models],
+                "scorecards": [charts.scorecard_html(m) for m in models],
+                "events": [list(m.events[-EVENTS_SHOWN:]) for m in models],
+                "narratives": [narrative(m.events, kpi_module.compute(m), m.month) for m in models],
+                "readout": readout_table(self),
+            }
+
+    def advance(self, n: int) -> int:
+        """Step ``n`` months and redraw; returns the months actually stepped."""
+        with self.lockstep.lock:
+            done = self.lockstep.step(n)
+            if done:
+                self.redraw()
+        return done
+
+
+def pending_changes(current: Sim | None, wanted: tuple[Any, ...], seed: Any) -> list[str]:
+    """Names of the settings that differ from the running simulation's."""
+    if current is None or len(wanted) != len(current.settings):
+        return []
+    names = []
+    for tag, new, old in zip("AB", wanted, current.settings, strict=False):
+        prefix = f"{tag}: " if len(wanted) > 1 else ""
+        names += [prefix + k for k in new.differs(old)]
+    if seed != current.seed:
+        names.append("seed")
+    return names
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the views show; a new instance per redraw is what triggers the browser update."""
+
+    month: int
+    views: dict[str, Any]
+    rate: float | None = None  # months per second while playing
+    every: int = 1  # months per drawn frame while playing
+
+
 @solara.component
 def Md(text: str, classes: list[str] | None = None):
     """Markdown rendered on the server by :func:`results.md_html` (``solara.Markdown`` loads
@@ -183,9 +224,66 @@ def Md(text: str, classes: list[str] | None = None):
 
 
 # ------------------------------------------------------------------------- controls
+def _fmt(value: Any, lever: Any) -> str:
+    if lever.kind == "float":
+        return f"{value:.2f}" if (lever.step or 1) < 0.1 else f"{value:.1f}"
+    return f"{value:,}" if lever.kind == "int" else str(value)
+
+
 @solara.component
-def ScenarioPicker(settings: solara.Reactive[Settings], error: solara.Reactive[str | None]):
-    path_text = solara.use_reactive("")
+def LeverControl(lever: Any, settings: solara.Reactive[Any]):
+    """One lever with its tooltip (the parameter's text, key, unit and allowed range)."""
+    from .session import tooltip
+
+    value = settings.value[lever.key]
+
+    def set_value(v: Any) -> None:
+        if v is None:
+            return
+        settings.set(settings.value.update({lever.key: v}))
+
+    unit = f" {lever.unit}" if lever.unit and lever.kind in ("int", "float") else ""
+    label = f"{lever.label}: {_fmt(value, lever)}{unit}"
+    css = ["egov-lever", "egov-lever-" + lever.key.replace(".", "-").replace("_", "-")]
+    with solara.Tooltip(tooltip(lever)), solara.Column(classes=css, gap="0px"):
+        if lever.kind == "choice":
+            solara.Select(
+                lever.label, values=list(lever.choices), value=value, on_value=set_value, dense=True
+            )
+        elif lever.kind == "bool":
+            solara.Checkbox(label=lever.label, value=value, on_value=set_value)
+        elif lever.lo is None:  # open-ended whole number: typed
+            solara.InputInt(
+                lever.label + unit, value=value, on_value=set_value, dense=True, continuous_update=True
+            )
+        elif lever.kind == "int":
+            solara.SliderInt(
+                label, value=value, min=int(lever.lo), max=int(max(lever.hi, value)), on_value=set_value
+            )
+        else:
+            solara.SliderFloat(
+                label,
+                value=value,
+                min=lever.lo,
+                max=max(lever.hi, value),
+                step=lever.step or 0.05,
+                on_value=set_value,
+            )
+
+
+@solara.component
+def ConfigControls(
+    settings: solara.Reactive[Any],
+    path_text: solara.Reactive[str],
+    title: str,
+    seed: solara.Reactive[Any] | None,
+):
+    """Scenario picker and every lever, grouped. Loading a scenario resets the levers to
+    the file's values and (for A) the seed to the file's ``[run] seed``."""
+    from ..scenario_io import ScenarioError, load_scenario
+    from .session import GROUPS, LEVERS, Settings, scenario_choices
+
+    problem = solara.use_reactive(None)
     shipped = scenario_choices()
     current = settings.value.scenario
     values = shipped if current in shipped else [*shipped, current]
@@ -194,104 +292,50 @@ def ScenarioPicker(settings: solara.Reactive[Settings], error: solara.Reactive[s
         if not name:
             return
         try:
-            settings.set(Settings.from_scenario(name))
-            error.set(None)
+            new = Settings.from_scenario(name)
+            file_seed = load_scenario(name).run.seed
         except ScenarioError as exc:
-            error.set(str(exc))
-
-    solara.Select("Scenario", values=values, value=current, on_value=choose)
-    solara.InputText(
-        "…or a scenario file (path, Enter)",
-        value=path_text,
-        on_value=lambda p: choose((p or "").strip() or None),
-        dense=True,
-    )
-
-
-@solara.component
-def ConfigControls(settings: solara.Reactive[Settings], error: solara.Reactive[str | None], title: str):
-    s = settings.value
-
-    def setter(name: str):
-        def set_value(value) -> None:
-            if value is None:
-                return
-            settings.set(settings.value.update(**{name: value}))
-
-        return set_value
+            problem.set(str(exc))  # the typed path stays in the field
+            return
+        problem.set(None)
+        settings.set(new)
+        if seed is not None:
+            seed.set(file_seed)
 
     with solara.Card(title, margin=0, classes=["egov-config"]):
-        ScenarioPicker(settings, error)
-        solara.Select(
-            "Service model", values=SERVICE_MODELS, value=s.service_model, on_value=setter("service_model")
-        )
-        solara.Select("Rollout", values=ROLLOUTS, value=s.rollout, on_value=setter("rollout"))
-        solara.SliderFloat(
-            f"Initial trust {s.trust:.2f}", value=s.trust, min=0, max=1, step=0.05, on_value=setter("trust")
-        )
-        solara.SliderFloat(
-            f"Compensation budget {s.compensation:.1f} M€",
-            value=s.compensation,
-            min=0,
-            max=max(10.0, s.compensation),
-            step=0.5,
-            on_value=setter("compensation"),
-        )
-        solara.SliderFloat(
-            f"Resistance × {s.resistance:.1f}",
-            value=s.resistance,
-            min=RESISTANCE_SCALE_RANGE[0],
-            max=RESISTANCE_SCALE_RANGE[1],
-            step=0.1,
-            on_value=setter("resistance"),
-        )
-        solara.SliderInt(
-            f"Package breadth {s.package_breadth}",
-            value=s.package_breadth,
-            min=1,
-            max=4,
-            on_value=setter("package_breadth"),
-        )
-        solara.SliderFloat(
-            f"Initial detail {s.initial_detail:.2f}",
-            value=s.initial_detail,
-            min=0,
-            max=1,
-            step=0.05,
-            on_value=setter("initial_detail"),
-        )
-        solara.Select("Learning", values=LEARNING, value=s.learning, on_value=setter("learning"))
-        solara.SliderFloat(
-            f"Room for adjustment {s.adjustment:.2f}",
-            value=s.adjustment,
-            min=0,
-            max=1,
-            step=0.05,
-            on_value=setter("adjustment"),
-        )
-        solara.InputInt(
-            "Number of citizens",
-            value=s.citizens,
-            on_value=setter("citizens"),
+        solara.Select("Scenario", values=values, value=current, on_value=choose)
+        solara.InputText(
+            "…or a scenario file (path, Enter)",
+            value=path_text.value,
+            on_value=lambda p: (path_text.set(p or ""), choose((p or "").strip() or None)),
             dense=True,
-            continuous_update=True,
+            classes=["egov-path"],
         )
+        with solara.Div(classes=["egov-path-error-slot"]):
+            if problem.value:
+                solara.Error(problem.value, dense=True, classes=["egov-path-error"])
+        for i, group in enumerate(GROUPS):
+            with solara.Details(group, expand=i < 2):
+                for lever in LEVERS:
+                    if lever.group == group:
+                        LeverControl(lever, settings)
 
 
 @solara.component
 def RunControls(
     sim: solara.Reactive[Sim | None],
     frame: solara.Reactive[Frame | None],
-    seed: solara.Reactive[int],
+    seed: solara.Reactive[Any],
     playing: solara.Reactive[bool],
     every: solara.Reactive[int],
     auto: solara.Reactive[bool],
     on_reset,
+    can_reset: bool,
 ):
     current = sim.value
 
     def show(s: Sim) -> None:
-        frame.set(Frame(s.lockstep.month, dict(s.frames)))
+        frame.set(Frame(s.lockstep.month, dict(s.views)))
 
     def step() -> None:
         if current is not None and current.advance(every.value):
@@ -313,7 +357,7 @@ def RunControls(
                 break
             if sim.value is not s:  # Reset while this frame was drawn
                 break
-            frame.set(Frame(s.lockstep.month, dict(s.frames), rate, k))
+            frame.set(Frame(s.lockstep.month, dict(s.views), rate, k))
             now = time.perf_counter()
             if now - last >= 1.0:  # months per second over the last second or so
                 rate = (s.lockstep.month - last_month) / (now - last)
@@ -323,16 +367,32 @@ def RunControls(
                 # Draw less often when a frame (step, draw, send) is slow, so that play
                 # keeps at least AUTO_RATE months per second on a busy machine.
                 k = max(k, math.ceil(AUTO_RATE * (now - start) - 1e-9))
+            # Let the browser's messages (Pause, other controls) in between frames.
+            time.sleep(0.005)
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
     solara.InputInt(
-        "Seed (common to A and B)", value=seed, dense=True, continuous_update=True, classes=["egov-seed"]
+        "Seed (common to A and B)",
+        value=seed.value,
+        on_value=seed.set,
+        dense=True,
+        continuous_update=True,
+        classes=["egov-seed"],
     )
     solara.SliderInt(f"Draw every {every.value} month(s)", value=every, min=1, max=12)
-    solara.Checkbox(label=f"Auto: draw less often to keep ≥ {AUTO_RATE:g} months/s", value=auto)
+    with (
+        solara.Tooltip(
+            f"While playing, draw fewer months when a frame is slow so that play keeps at least "
+            f"{AUTO_RATE:g} months per second; off = draw every k months whatever the speed."
+        ),
+        solara.Column(gap="0px"),
+    ):
+        solara.Checkbox(label=f"Auto: keep ≥ {AUTO_RATE:g} months/s", value=auto)
     with solara.Row():
-        solara.Button("Reset", color="primary", on_click=on_reset, classes=["egov-reset"])
+        solara.Button(
+            "Reset", color="primary", on_click=on_reset, disabled=not can_reset, classes=["egov-reset"]
+        )
         solara.Button(
             "Step",
             color="primary",
@@ -350,27 +410,30 @@ def RunControls(
 
 
 # ------------------------------------------------------------------------- views
+READOUT = (
+    ("adoption", "adoption", "{:.3f}"),
+    ("service_quality", "quality/reach", "{:.3f}"),
+    ("integration", "integrated", "{:.2f}"),
+    ("links", "links", "{:.2f}"),
+    ("mean_trust", "trust", "{:.2f}"),
+    ("mean_resistance", "resistance", "{:.2f}"),
+    ("cumulative_cost", "cost M€", "{:.1f}"),
+    ("legitimacy", "legitimacy", "{:.2f}"),
+)
+
+
 def readout_table(sim: Sim) -> str:
-    cols = [
-        ("adoption", "adoption", "{:.3f}"),
-        ("service_quality", "quality/reach", "{:.3f}"),
-        ("integration", "integrated", "{:.2f}"),
-        ("links", "links", "{:.2f}"),
-        ("mean_trust", "trust", "{:.2f}"),
-        ("mean_resistance", "resistance", "{:.2f}"),
-        ("cumulative_cost", "cost M€", "{:.1f}"),
-    ]
-    head = "| run | " + " | ".join(c[1] for c in cols) + " |\n|---|" + "---:|" * len(cols) + "\n"
+    head = "| run | " + " | ".join(c[1] for c in READOUT) + " |\n|---|" + "---:|" * len(READOUT) + "\n"
     rows = []
-    for label, model in zip(sim.lockstep.labels, sim.lockstep.models, strict=True):
+    for label, model in zip(sim.labels, sim.models, strict=True):
         data = model.datacollector.model_vars
-        rows.append("| " + label + " | " + " | ".join(f.format(data[c][-1]) for c, _, f in cols) + " |")
+        rows.append("| " + label + " | " + " | ".join(f.format(data[c][-1]) for c, _, f in READOUT) + " |")
     return head + "\n".join(rows)
 
 
 def describe(sim: Sim) -> str:
     parts = []
-    for label, cfg in zip(sim.lockstep.labels, sim.lockstep.configs, strict=True):
+    for label, cfg in zip(sim.labels, sim.lockstep.configs, strict=True):
         parts.append(
             f"{label} — {cfg.organisation.name}: {cfg.service.model}, {cfg.rollout.strategy} rollout, "
             f"{cfg.citizens.count:,} {cfg.service.audience}"
@@ -378,11 +441,54 @@ def describe(sim: Sim) -> str:
     return "; ".join(parts)
 
 
+def events_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "_No events yet._"
+    lines = ["| month | party | event | cause |", "|---:|---|---|---|"]
+    for r in reversed(rows):
+        cause = str(r.get("cause", "")).replace("|", "/")
+        lines.append(f"| {r['month']} | {r['party'] or '—'} | {r['event']} | {cause} |")
+    return "\n".join(lines)
+
+
+@solara.component
+def PartyInspector(sim: Sim, selected: solara.Reactive[str | None]):
+    """The state and history of the party clicked in the network (in each run)."""
+    from . import charts
+
+    name = selected.value
+    with solara.Card("Party", margin=0, classes=["egov-inspector"]):
+        if not name:
+            solara.Text("Click a party in the network to see its state and history.")
+            return
+        for label, model in zip(sim.labels, sim.models, strict=True):
+            index = next((p.index for p in model.parties if p.name == name), None)
+            if index is None:
+                solara.Text(f"{label}: no party called {name}")
+                continue
+            with sim.lockstep.lock:
+                details = charts.party_details(model, index)
+            Md(details_markdown(label if len(sim.models) > 1 else "", details))
+
+
+def details_markdown(label: str, details: Any) -> str:
+    """A party's details (charts.party_details) as Markdown: a state table and its history."""
+    rows = details.get("state", []) if isinstance(details, dict) else details
+    history = details.get("history", []) if isinstance(details, dict) else []
+    title = details.get("name", "") if isinstance(details, dict) else ""
+    out = [f"**{title}**" + (f" ({label})" if label else ""), "", "| | |", "|---|---:|"]
+    out += [f"| {k} | {v} |" for k, v in rows]
+    out += ["", "**History**", "", events_table(history[-EVENTS_SHOWN:]) if history else "_nothing yet_"]
+    return "\n".join(out)
+
+
 @solara.component
 def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.Reactive[bool]):
+    selected = solara.use_reactive(None)
     f = frame.value
     if f is None:
         return
+    v = f.views
     months = sim.lockstep.months
     verb = "playing" if playing.value else "last played"
     rate = f" · {verb} at {f.rate:.1f} months/s, drawing every {f.every}" if f.rate else ""
@@ -393,21 +499,203 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
     )
     solara.Text(describe(sim), classes=["egov-description"])
     with solara.Div(classes=["egov-readout"]):
-        Md(readout_table(sim))
-    with solara.Card("Curves", margin=0):
-        solara.Image(f.frames["curves"], width="100%", classes=["egov-curves"])
+        Md(v["readout"])
+    with solara.Card("Curves", margin=0, classes=["egov-curves"]):
+        solara.FigureEcharts(
+            option=v["curves"], attributes={"style": "height: 470px; width: 100%"}, responsive=True
+        )
 
-    def network_and_scorecard() -> None:
-        with solara.Card("Departments and partners", margin=0):
-            solara.Image(f.frames["network"], width="100%", classes=["egov-network"])
-        with solara.Card("Perspectives × relations scorecard", margin=0):
-            solara.Image(f.frames["scorecard"], width="100%", classes=["egov-scorecard"])
+    def pick(event: dict) -> None:
+        name = (event or {}).get("name")
+        if (event or {}).get("dataType", "node") == "node" and name:
+            selected.set(name)
 
-    if len(sim.lockstep.models) == 1:
-        with solara.Columns([1, 1]):
-            network_and_scorecard()
-    else:  # two panels each: full width
-        network_and_scorecard()
+    two = len(sim.models) > 1
+    with solara.Columns([1, 1] if not two else [1, 1, 1]):
+        for label, option in zip(sim.labels, v["networks"], strict=True):
+            with solara.Card(
+                "Departments and partners" + (f" — {label}" if two else ""),
+                margin=0,
+                classes=["egov-network"],
+            ):
+                solara.FigureEcharts(
+                    option=option,
+                    on_click=pick,
+                    attributes={"style": "height: 380px; width: 100%"},
+                    responsive=True,
+                )
+        PartyInspector(sim, selected)
+    with solara.Columns([1, 1] if two else [1]):
+        for label, html in zip(sim.labels, v["scorecards"], strict=True):
+            with solara.Card(
+                "Perspectives × relations scorecard" + (f" — {label}" if two else ""),
+                margin=0,
+                classes=["egov-scorecard"],
+            ):
+                solara.HTML(tag="div", unsafe_innerHTML=html)
+    with solara.Columns([1, 1] if two else [1]):
+        for label, lines, rows in zip(sim.labels, v["narratives"], v["events"], strict=True):
+            with solara.Card(
+                "What happened" + (f" — {label}" if two else ""), margin=0, classes=["egov-events"]
+            ):
+                Md("\n".join(f"- {line}" for line in lines) or "_Nothing yet._", classes=["egov-narrative"])
+                Md(
+                    f"**Latest events** (all in events.csv)\n\n{events_table(rows)}",
+                    classes=["egov-event-log"],
+                )
+
+
+# ------------------------------------------------------------------------- replications
+def _num(x: Any, fmt: str = "{:.3g}") -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    return fmt.format(x) if isinstance(x, (int, float)) else str(x)
+
+
+def kpi_markdown(rows: list[dict[str, Any]], labels: list[str]) -> str:
+    """The replication KPI table: means, and for compare the paired B − A with its 95 % CI."""
+    if not rows:
+        return ""
+    if len(labels) > 1:
+        head = f"| KPI | unit | {labels[0]} | {labels[1]} | B − A | 95 % CI | pairs |"
+        lines = [head, "|---|---|---:|---:|---:|---|---:|"]
+        for r in rows:
+            ci = f"[{_num(r.get('ci_low'))}, {_num(r.get('ci_high'))}]"
+            lines.append(
+                f"| {r['kpi']} | {r.get('unit', '')} | {_num(r.get(labels[0]))} | {_num(r.get(labels[1]))} | "
+                f"{_num(r.get('difference'))} | {ci} | {_num(r.get('n_pairs'), '{:.0f}')} |"
+            )
+    else:
+        lines = ["| KPI | unit | mean | 95 % CI | n |", "|---|---|---:|---|---:|"]
+        for r in rows:
+            ci = f"[{_num(r.get('ci_low'))}, {_num(r.get('ci_high'))}]"
+            lines.append(
+                f"| {r['kpi']} | {r.get('unit', '')} | {_num(r.get('mean'))} | {ci} | {_num(r.get('n'), '{:.0f}')} |"
+            )
+    return "\n".join(lines)
+
+
+@solara.component
+def ReplicationsCard(sim: Sim, frame: solara.Reactive[Frame | None]):
+    """Run n seeds of the running configuration(s) in the background; the charts then show
+    mean curves with 95 % bands and this card the KPIs (compare: paired B − A with CI)."""
+    from .replicate import Replications
+
+    n = solara.use_reactive(REPLICATIONS[0])
+    running = solara.use_reactive(False)
+    progress = solara.use_reactive((0, 0))
+    problem = solara.use_reactive(None)
+
+    def work() -> None:
+        rep = sim.replications
+        if not running.value or rep is None:
+            return
+        rep.start()
+        while not rep.done and running.value and sim.replications is rep:
+            time.sleep(0.5)
+            progress.set(rep.progress)
+        if sim.replications is not rep:
+            return
+        if not rep.done:
+            rep.cancel()
+        sim.summary = rep.summary()
+        if rep.error:
+            problem.set(rep.error)
+        sim.redraw()
+        frame.set(Frame(sim.lockstep.month, dict(sim.views), None, 1))
+        progress.set(rep.progress)
+        running.set(False)
+
+    solara.lab.use_task(work, dependencies=[running.value], prefer_threaded=True)
+
+    def start() -> None:
+        lo, hi = REPLICATIONS[1], REPLICATIONS[2]
+        if not isinstance(n.value, int) or not lo <= n.value <= hi:
+            problem.set(
+                f"Replications (app control): must be a whole number from {lo} to {hi}, got {n.value!r}"
+            )
+            return
+        problem.set(None)
+        sim.replications = Replications(sim.lockstep.configs, sim.labels, sim.seed, n.value)
+        progress.set((0, n.value * len(sim.models)))
+        running.set(True)
+
+    with solara.Card("Replications", margin=0, classes=["egov-replications"]):
+        solara.Text(
+            "Run n seeds of the configuration(s) to their horizon in the background (derived from the seed as "
+            "`egov-sim compare` does; A and B share each seed). The charts then show mean curves with 95 % "
+            "confidence bands of the mean."
+        )
+        with solara.Row():
+            solara.InputInt(
+                "Replications n",
+                value=n.value,
+                on_value=n.set,
+                dense=True,
+                continuous_update=True,
+                classes=["egov-n"],
+            )
+            solara.Button(
+                f"Run {n.value} replications",
+                color="primary",
+                on_click=start,
+                disabled=running.value,
+                classes=["egov-replicate"],
+            )
+            if running.value:
+                solara.Button("Stop", on_click=lambda: running.set(False), classes=["egov-replicate-stop"])
+        if problem.value:
+            solara.Error(problem.value, dense=True)
+        done, total = progress.value
+        if running.value and total:
+            solara.ProgressLinear(value=100 * done / total)
+            solara.Text(f"{done} of {total} runs finished", classes=["egov-replicate-progress"])
+        summary = sim.summary
+        if summary and not running.value:
+            Md(
+                f"**n = {summary['n']} replications** per configuration. {summary.get('note', '')}\n\n"
+                + kpi_markdown(summary.get("kpis", []), sim.labels),
+                classes=["egov-replicate-table"],
+            )
+
+
+# ------------------------------------------------------------------------- export
+@solara.component
+def ExportCard(sim: Sim, frame: solara.Reactive[Frame | None]):
+    """The run's files as ``egov-sim run`` writes them, for the month shown; a zip of all."""
+    from .export import run_files, zip_files
+
+    month = frame.value.month if frame.value else 0
+    two = len(sim.models) > 1
+
+    def files() -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        with sim.lockstep.lock:
+            for tag, model, cfg in zip("AB", sim.models, sim.lockstep.configs, strict=True):
+                got = run_files(model, cfg, f"egov-sim app, {sim.settings[0].scenario}")
+                out.update({(f"{tag}/{k}" if two else k): b for k, b in got.items()})
+        return out
+
+    def one(name: str):
+        return lambda: files()[name]
+
+    with solara.Card(f"Download (month {month})", margin=0, classes=["egov-export"]):
+        solara.Text(
+            "The run so far, in the files and formats of `egov-sim run` (adoption.png is its figure)."
+        )
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            solara.FileDownload(
+                lambda: zip_files(files()),
+                filename=f"egov-run-month{month}.zip",
+                label="All files (.zip)",
+                mime_type="application/zip",
+            )
+            names = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "adoption.png")
+            for tag in ("A/", "B/") if two else ("",):
+                for name in names:
+                    solara.FileDownload(
+                        one(tag + name), filename=(tag + name).replace("/", "_"), label=tag + name
+                    )
 
 
 # ------------------------------------------------------------------------- results page
@@ -482,51 +770,72 @@ def ResultsPage():
 
 
 # ------------------------------------------------------------------------- page
+def check(wanted: tuple[Any, ...], seed: Any) -> str | None:
+    """The error the controls would give at Reset (naming its source), or None."""
+    from ..scenario_io import ScenarioError
+    from .session import build_config
+
+    try:
+        for s in wanted:
+            build_config(s, seed)
+    except ScenarioError as exc:
+        return str(exc)
+    return None
+
+
 @solara.component
 def Page():
+    from ..scenario_io import load_scenario
+    from .session import DEFAULT_SCENARIO, Settings
+
     mode = solara.use_reactive(MODES[0])
     start = solara.use_memo(lambda: Settings.from_scenario(DEFAULT_SCENARIO), [])
     a = solara.use_reactive(start)
     b = solara.use_reactive(solara.use_memo(lambda: flip(start), []))
+    path_a, path_b = solara.use_reactive(""), solara.use_reactive("")
     seed = solara.use_reactive(solara.use_memo(lambda: load_scenario(DEFAULT_SCENARIO).run.seed, []))
-    error = solara.use_reactive(None)
     playing = solara.use_reactive(False)
     every = solara.use_reactive(1)
-    auto = solara.use_reactive(False)
+    auto = solara.use_reactive(True)
     # One simulation per mode, so switching to Compare and back keeps the single run.
     single = solara.use_reactive(solara.use_memo(lambda: Sim.build(start, None, seed.value), []))
     compare = solara.use_reactive(None)
     # use_reactive(x) re-syncs whenever x changes between renders: pass memoised values.
-    single_frame = solara.use_reactive(solara.use_memo(lambda: Frame(0, single.value.frames), []))
+    single_frame = solara.use_reactive(solara.use_memo(lambda: Frame(0, single.value.views), []))
     compare_frame = solara.use_reactive(None)
     building = solara.use_memo(threading.Lock, [])
 
     comparing = mode.value == "Compare"
     sim, frame = (compare, compare_frame) if comparing else (single, single_frame)
+    wanted = (a.value, b.value) if comparing else (a.value,)
+    problem = solara.use_memo(
+        lambda: check(wanted, seed.value), [*(w.as_dict().__repr__() for w in wanted), seed.value]
+    )
+
+    def build(value_b: Any | None) -> Sim | None:
+        from ..scenario_io import ScenarioError
+
+        with building:
+            try:
+                return Sim.build(a.value, value_b, seed.value)
+            except ScenarioError:  # shown by ``check`` already
+                return None
 
     def reset() -> None:
         playing.set(False)
-        with building:
-            try:
-                new = Sim.build(a.value, b.value if comparing else None, int(seed.value))
-            except ScenarioError as exc:
-                error.set(str(exc))
-                return
-        error.set(None)
-        sim.set(new)
-        frame.set(Frame(0, dict(new.frames)))
+        new = build(b.value if comparing else None)
+        if new is not None:
+            sim.set(new)
+            frame.set(Frame(0, dict(new.views)))
 
     def switch(value: str) -> None:
         playing.set(False)
         mode.set(value)
         if value == "Compare" and compare.value is None:
-            try:
-                new = Sim.build(a.value, b.value, int(seed.value))
-            except ScenarioError as exc:
-                error.set(str(exc))
-                return
-            compare.set(new)
-            compare_frame.set(Frame(0, dict(new.frames)))
+            new = build(b.value)
+            if new is not None:
+                compare.set(new)
+                compare_frame.set(Frame(0, dict(new.views)))
 
     solara.Title("egov-sim: back-office integration")
     solara.Style(CSS)
@@ -541,24 +850,29 @@ def Page():
     current = sim.value
     with solara.Sidebar(), solara.Column():
         with solara.Card("Run", margin=0):
-            RunControls(sim, frame, seed, playing, every, auto, reset)
-        if error.value:
-            solara.Error(error.value, classes=["egov-error"])
-        wanted = (a.value, b.value) if comparing else (a.value,)
+            RunControls(sim, frame, seed, playing, every, auto, reset, problem is None)
+        # Fixed slots: a message appearing must not shift (and so re-create) the controls below.
+        with solara.Div(classes=["egov-error-slot"]):
+            if problem:
+                solara.Error(problem, classes=["egov-error"])
         changed = pending_changes(current, wanted, seed.value)
-        if changed:
-            solara.Info(
-                f"Changed ({', '.join(changed)}): takes effect after Reset.",
-                dense=True,
-                classes=["egov-pending"],
-            )
-        ConfigControls(a, error, "Configuration A" if comparing else "Configuration")
+        with solara.Div(classes=["egov-pending-slot"]):
+            if changed:
+                solara.Info(
+                    f"Changed ({', '.join(changed)}): takes effect after Reset.",
+                    dense=True,
+                    classes=["egov-pending"],
+                )
+        ConfigControls(a, path_a, "Configuration A" if comparing else "Configuration", seed)
         if comparing:
-            ConfigControls(b, error, "Configuration B")
+            ConfigControls(b, path_b, "Configuration B", None)
 
     if current is None:
         solara.Info("Press Reset to build the comparison.")
         return
     Views_(current, frame, playing)
+    with solara.Columns([1, 1]):
+        ReplicationsCard(current, frame)
+        ExportCard(current, frame)
     with solara.Card("Legend", margin=0):
         Md(LEGEND)

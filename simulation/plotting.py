@@ -10,8 +10,6 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .scorecard import SCORE_HALF, cell_score  # noqa: F401  (re-exported)
-
 if TYPE_CHECKING:
     from .runner import RunResult
 
@@ -119,7 +117,17 @@ if __name__ == "__main__":
 #: One colour meaning for every scorecard figure (CLI, reports, app): green = better,
 #: red = worse, in the direction of each cell (``scorecard.CELLS``), blank = not applicable.
 SCORE_CMAP = "RdYlGn"
-# SCORE_HALF and cell_score live in scorecard.py (no matplotlib there: the app uses them).
+
+
+def __getattr__(name: str):
+    """``SCORE_HALF`` and ``cell_score`` live in scorecard.py (no matplotlib: the app uses
+    them); still importable from here. Lazily, because this file also runs as a plain
+    script (``_worker``), where relative imports fail."""
+    if name in ("SCORE_HALF", "cell_score"):
+        from . import scorecard
+
+        return getattr(scorecard, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def relative_scores(stack: np.ndarray, directions: np.ndarray) -> np.ndarray:

@@ -133,7 +133,13 @@ def test_network_nodes_are_the_parties(pair):
     assert graph["labelLayout"] == {"hideOverlap": True}
     nodes = graph["data"]
     assert [n["name"] for n in nodes] == [p.name for p in model.parties]
-    assert [n["value"] for n in nodes] == list(range(len(model.parties)))
+    assert [n["party"] for n in nodes] == list(range(len(model.parties)))
+    pos = charts.positions(model)
+    for node, (x, y) in zip(nodes, pos, strict=True):  # polar (radius, degrees) of the circle layout
+        r, deg = node["value"]
+        assert (r * math.cos(math.radians(deg)), r * math.sin(math.radians(deg))) == pytest.approx(
+            (x, y), abs=1e-3
+        )
     for node, party in zip(nodes, model.parties, strict=True):
         assert node["symbol"] == ("rect" if party.kind == "department" else "circle")
         assert node["itemStyle"]["color"] == charts.STATE_COLOURS[party.state]
@@ -154,10 +160,10 @@ def test_network_labels_sit_outside_on_the_biggest_scenario():
     model = EGovModel("vehicle_registration", citizens_count=200)
     nodes = charts.network_option(model)["series"][0]["data"]
     assert len(nodes) >= 12
-    for node, party in zip(nodes, model.parties, strict=True):
+    for node, party, (x, _) in zip(nodes, model.parties, charts.positions(model), strict=True):
         pos = node["label"]["position"]
         if party.kind == "partner":
-            assert pos == ("left" if node["x"] < 0 else "right")
+            assert pos == ("left" if x < 0 else "right")
         else:
             assert pos in ("top", "bottom")
 

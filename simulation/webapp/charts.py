@@ -348,6 +348,20 @@ curves_option = curves_options  # the name in the brief; returns the list of six
 
 
 # ---------------------------------------------------------------------------- network
+def wrap_label(name: str, width: int = 14) -> str:
+    """``name`` on two lines (at the space nearest its middle) if longer than ``width``;
+    braces escaped for ECharts' label template."""
+    spaces = [i for i, ch in enumerate(name) if ch == " "]
+    if len(name) > width and spaces:
+        cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+        name = name[:cut] + "\n" + name[cut + 1 :]
+    return name.replace("{", "(").replace("}", ")")
+
+
+#: Text alignment of a (possibly wrapped) label by its position beside the node.
+ALIGN = {"left": "right", "right": "left", "top": "center", "bottom": "center"}
+
+
 def _label_position(x: float, y: float, department: bool) -> str:
     """Where a node's label goes, away from its neighbours: partners (outer circle) to the
     outside, left or right; departments (inner circle) above or below their square, so a
@@ -367,16 +381,17 @@ def network_option(model: EGovModel, title: str = "") -> dict:
     Departments are squares on the inner circle, partners circles on the outer one;
     colour = state (one legend entry per state, :data:`STATE_COLOURS`), size = power,
     border width = resistance; green edges are the working links (:func:`drawn_links`).
-    Each node's ``name`` is the unique party name and its ``value`` the party index
-    (``model.parties[value]``; see :func:`clicked_party`).
+    Each node's ``name`` is the unique party name and its ``party`` the party index
+    (``model.parties[party]``; see :func:`clicked_party`); ``value`` holds its polar
+    position (radius, angle in degrees).
     """
     pos = positions(model)
     names = node_names(model)
-    scale = 200.0
     nodes = []
     for i, (party, (x, y)) in enumerate(zip(model.parties, pos, strict=True)):
         dept = party.kind == "department"
         colour = STATE_COLOURS[party.state]
+        where = _label_position(float(x), float(y), dept)
         tip = "<br/>".join(
             [
                 f"<b>{html.escape(names[i])}</b>",
@@ -390,9 +405,9 @@ def network_option(model: EGovModel, title: str = "") -> dict:
         nodes.append(
             {
                 "name": names[i],
-                "value": i,
-                "x": round(float(x) * scale, 2),
-                "y": round(-float(y) * scale, 2),  # ECharts' y grows downwards
+                "party": i,  # model.parties[party]
+                # polar (radius 0..1, angle in degrees counter-clockwise from the right)
+                "value": [round(math.hypot(x, y), 4), round(math.degrees(math.atan2(y, x)) % 360, 3)],
                 "category": STATES.index(party.state),
                 "symbol": "rect" if dept else "circle",
                 "symbolSize": round(12 + 22 * float(party.power), 1),
@@ -401,7 +416,7 @@ def network_option(model: EGovModel, title: str = "") -> dict:
                     "borderColor": "#000",
                     "borderWidth": round(0.5 + 3.5 * float(party.resistance), 2),
                 },
-                "label": {"position": _label_position(float(x), float(y), dept)},
+                "label": {"position": where, "align": ALIGN[where], "formatter": wrap_label(names[i])},
                 "tooltip": {"formatter": tip},
             }
         )
@@ -431,6 +446,16 @@ def network_option(model: EGovModel, title: str = "") -> dict:
             "subtextStyle": {"fontSize": 11},
         },
         "tooltip": {"trigger": "item", "textStyle": {"fontSize": 11}},
+        "polar": {"center": ["50%", "47%"], "radius": "56%"},
+        "angleAxis": {
+            "type": "value",
+            "min": 0,
+            "max": 360,
+            "startAngle": 0,
+            "clockwise": False,
+            "show": False,
+        },
+        "radiusAxis": {"type": "value", "min": 0, "max": 1.0, "show": False},
         "legend": [
             {
                 "data": list(STATES),
@@ -460,18 +485,16 @@ def network_option(model: EGovModel, title: str = "") -> dict:
             {
                 "type": "graph",
                 "layout": "none",
+                # Polar coordinates: the circles stay round at any container size (a 'view'
+                # box stretches x and y independently).
+                "coordinateSystem": "polar",
                 "roam": False,
-                "aspectScale": 1,  # circles stay circles (the default 0.75 squashes x)
-                "left": 110,
-                "right": 110,
-                "top": 64 if title else 48,
-                "bottom": 104,
                 "categories": [
                     {"name": s, "itemStyle": {"color": STATE_COLOURS[s]}, "symbol": "circle"} for s in STATES
                 ],
                 "data": nodes,
                 "links": edges,
-                "label": {"show": True, "fontSize": 10, "distance": 4, "color": "#222"},
+                "label": {"show": True, "fontSize": 10, "distance": 4, "color": "#222", "lineHeight": 12},
                 "labelLayout": {"hideOverlap": True},
                 "lineStyle": {"color": LINK_COLOUR, "width": 2.5, "opacity": 0.8, "curveness": 0},
                 "emphasis": {"focus": "adjacency", "label": {"show": True}},
@@ -486,9 +509,8 @@ def clicked_party(event: Mapping[str, Any] | None) -> int | None:
     """The party index from ``FigureEcharts``' ``on_click`` payload on a network node."""
     if not event or event.get("dataType") != "node":
         return None
-    data = event.get("data") or {}
-    value = data.get("value", event.get("value"))
-    return int(value) if isinstance(value, (int, float)) else None
+    value = (event.get("data") or {}).get("party")
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 # ---------------------------------------------------------------------------- scorecard

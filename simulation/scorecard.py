@@ -203,3 +203,22 @@ def as_rows(matrix: dict[str, dict[str, float]]) -> list[dict[str, object]]:
         for p in PERSPECTIVES
         for r in RELATIONS
     ]
+
+
+#: Half-saturation of unbounded cells in :func:`cell_score` (value giving a score of ±0.5).
+SCORE_HALF = {"M€": 10.0, "Δ 0..1": 0.05, "failures": 0.5}
+
+
+def cell_score(unit: str, direction: str, value: float) -> float:
+    """How good one scorecard value is, in [-1, 1] (1 = best): the colour of a single run's
+    cell. Shares and 0..1 cells map linearly (0.5 = neutral); changes (Δ), money (M€) and
+    failures saturate as v / (|v| + h) with ``h`` from :data:`SCORE_HALF`; failures count
+    0 as +1 and ``h`` per department as neutral. NaN stays NaN."""
+    v = float(value)
+    if not np.isfinite(v):
+        return float("nan")
+    if unit == "failures":
+        return 1.0 - 2.0 * v / (v + SCORE_HALF["failures"]) if v >= 0 else 1.0
+    # Shares and 0..1 cells linearly, unbounded ones saturating.
+    s = v / (abs(v) + SCORE_HALF[unit]) if unit in SCORE_HALF else 2.0 * min(max(v, 0.0), 1.0) - 1.0
+    return s if direction.startswith("higher") else -s

@@ -23,34 +23,11 @@ from ..config import RELATIONS
 from ..model import EGovModel
 from ..plotting import SCORE_CMAP, cell_score, score_colorbar
 from ..scorecard import CELLS, PERSPECTIVES, compute
-from ..service_models import working_links
+from .charts import PANELS, RUN_COLOURS, STATE_COLOURS, _positions, drawn_links  # noqa: F401
 
 DPI = 80
-#: Colour per party state (colour-blind-safe-ish: blue/green progress, red trouble).
-STATE_COLOURS = {
-    "waiting": "#bdbdbd",
-    "negotiating": "#ff9f1c",
-    "committed": "#9ecae1",
-    "integrating": "#3182bd",
-    "integrated": "#2ca25f",
-    "refused": "#b2182b",
-    "withdrawn": "#67001f",
-}
 #: Line styles of configuration A and B in compare mode (colours carry the series).
 STYLES = ("-", "--")
-RUN_COLOURS = ("#1f77b4", "#d62728")
-
-#: (panel title, [(series column, label)], y-axis label, fixed 0..1 scale)
-PANELS: tuple[tuple[str, tuple[tuple[str, str], ...], str, bool], ...] = (
-    ("Adoption", (("adoption", "adoption"),), "share of public", True),
-    ("Service quality / reach", (("service_quality", "quality / reach"),), "0–1", True),
-    ("Integration level", (("integration", "parties integrated"), ("links", "links working")), "share", True),
-    ("Trust and resistance", (("mean_trust", "trust"), ("mean_resistance", "resistance")), "mean 0–1", True),
-    ("Cumulative cost", (("cumulative_cost", "cost"),), "M€", False),
-    ("Legitimacy", (("legitimacy", "trust in government"),), "mean 0–1", True),
-)
-
-#: Scorecard cells where a higher value is worse (their colour is flipped).
 
 
 def encode(fig: Figure) -> bytes:
@@ -177,33 +154,6 @@ class Curves(Blitted):
             self.axes[4].set_ylim(0, top)
             self.invalidate()
         return self.frame()
-
-
-def _positions(model: EGovModel) -> np.ndarray:
-    """Departments on an inner circle, partners on an outer one."""
-    dept = np.array([p.kind == "department" for p in model.parties])
-    pos = np.zeros((len(dept), 2))
-    for mask, radius in ((dept, 0.5), (~dept, 1.0)):
-        idx = np.nonzero(mask)[0]
-        angles = 2 * np.pi * (np.arange(idx.size) + 0.5) / max(idx.size, 1) + np.pi / 2
-        pos[idx] = np.c_[radius * np.cos(angles), radius * np.sin(angles)]
-    return pos
-
-
-def drawn_links(model: EGovModel) -> np.ndarray:
-    """Working back-office links to draw: the links the service model actually uses.
-
-    Integration links every pair of integrated parties that trust each other enough;
-    hybrid only departments (partners are channels); fragmentation links no files.
-    """
-    cfg = model.config
-    links = working_links(model.integrated_mask(), model.pair_trust, cfg.integration.link_trust)
-    if cfg.service.model == "fragmentation":
-        return np.zeros_like(links)
-    if cfg.service.model == "hybrid" and cfg.hybrid.partner_channels:
-        dept = model.department_mask
-        links = links & np.outer(dept, dept)
-    return links
 
 
 class Network(Blitted):

@@ -1,0 +1,713 @@
+"""The app's views as Apache ECharts options (drawn in the browser) and small HTML tables.
+
+Everything here is pure: inputs are :class:`~simulation.model.EGovModel` objects or plain
+arrays, outputs are JSON-serialisable dicts and strings (plain ``int``/``float``/``str``,
+NaN as ``None``) for ``solara.FigureEcharts(option=...)`` and ``solara.HTML``. No
+matplotlib: the app must start without it (``figures.py`` keeps the PNG versions and
+imports the shared constants from here).
+
+The options hold no JavaScript functions (the widget sends them as JSON), so tooltips use
+ECharts' string templates (``{a0}`` series name, ``{b0}`` category, ``{c0}`` value).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..agents import STATES
+from ..config import RELATIONS
+from ..scorecard import CELLS, PERSPECTIVES, cell_score, compute
+from ..service_models import working_links
+
+if TYPE_CHECKING:
+    from ..model import EGovModel
+
+#: Colour per party state (colour-blind-safe-ish: blue/green progress, red trouble).
+STATE_COLOURS = {
+    "waiting": "#bdbdbd",
+    "negotiating": "#ff9f1c",
+    "committed": "#9ecae1",
+    "integrating": "#3182bd",
+    "integrated": "#2ca25f",
+    "refused": "#b2182b",
+    "withdrawn": "#67001f",
+}
+#: Colour of configuration A and B in compare mode.
+RUN_COLOURS = ("#1f77b4", "#d62728")
+#: Colours of the first and second series of a panel in a single run (matplotlib C0, C1).
+SERIES_COLOURS = ("#1f77b4", "#ff7f0e")
+LINK_COLOUR = "#2ca25f"
+NA_COLOUR = "#d9d9d9"
+
+#: (panel title, [(series column, label)], y-axis label, fixed 0..1 scale)
+PANELS: tuple[tuple[str, tuple[tuple[str, str], ...], str, bool], ...] = (
+    ("Adoption", (("adoption", "adoption"),), "share of public", True),
+    ("Service quality / reach", (("service_quality", "quality / reach"),), "0–1", True),
+    ("Integration level", (("integration", "parties integrated"), ("links", "links working")), "share", True),
+    ("Trust and resistance", (("mean_trust", "trust"), ("mean_resistance", "resistance")), "mean 0–1", True),
+    ("Cumulative cost", (("cumulative_cost", "cost"),), "M€", False),
+    ("Legitimacy", (("legitimacy", "trust in government"),), "mean 0–1", True),
+)
+
+#: Line dash per (configuration, series of the panel): ECharts ``lineStyle.type`` and the
+#: words the legend uses for it. A solid, B dashed; a panel's second series dotted (A) or
+#: dash-dotted (B).
+DASHES: dict[tuple[int, int], tuple[Any, str]] = {
+    (0, 0): ("solid", ""),
+    (0, 1): ([2, 3], "dotted"),
+    (1, 0): ([8, 5], "dashed"),
+    (1, 1): ([8, 4, 2, 4], "dash-dot"),
+}
+
+#: ColorBrewer RdYlGn (11 classes), the stops of matplotlib's ``RdYlGn`` colormap that the
+#: CLI scorecards use (``plotting.SCORE_CMAP``): red = worse, green = better.
+RDYLGN = (
+    "#a50026",
+    "#d73027",
+    "#f46d43",
+    "#fdae61",
+    "#fee08b",
+    "#ffffbf",
+    "#d9ef8b",
+    "#a6d96a",
+    "#66bd63",
+    "#1a9850",
+    "#006837",
+)
+
+
+# ---------------------------------------------------------------------------- helpers
+def clean(obj: Any) -> Any:
+    """``obj`` with numpy scalars/arrays as plain Python values and NaN/inf as None."""
+    if isinstance(obj, Mapping):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [clean(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return obj
+
+
+def _rounded(values, digits: int) -> list[float | None]:
+    out = []
+    for v in values:
+        v = None if v is None else float(v)
+        out.append(None if v is None or not math.isfinite(v) else round(v, digits))
+    return out
+
+
+def positions(model: EGovModel) -> np.ndarray:
+    """Departments on an inner circle (radius 0.5), partners on an outer one (1.0); y up."""
+    dept = np.array([p.kind == "department" for p in model.parties])
+    pos = np.zeros((len(dept), 2))
+    for mask, radius in ((dept, 0.5), (~dept, 1.0)):
+        idx = np.nonzero(mask)[0]
+        angles = 2 * np.pi * (np.arange(idx.size) + 0.5) / max(idx.size, 1) + np.pi / 2
+        pos[idx] = np.c_[radius * np.cos(angles), radius * np.sin(angles)]
+    return pos
+
+
+_positions = positions  # the name figures.py used
+
+
+def drawn_links(model: EGovModel) -> np.ndarray:
+    """Working back-office links to draw: the links the service model actually uses.
+
+    Integration links every pair of integrated parties that trust each other enough;
+    hybrid only departments (partners are channels); fragmentation links no files.
+    """
+    cfg = model.config
+    links = working_links(model.integrated_mask(), model.pair_trust, cfg.integration.link_trust)
+    if cfg.service.model == "fragmentation":
+        return np.zeros_like(links)
+    if cfg.service.model == "hybrid" and cfg.hybrid.partner_channels:
+        dept = model.department_mask
+        links = links & np.outer(dept, dept)
+    return links
+
+
+def node_names(model: EGovModel) -> list[str]:
+    """Unique display names of the parties (a repeated name gets its index appended)."""
+    names = [p.name for p in model.parties]
+    seen = {n for n in names if names.count(n) > 1}
+    return [f"{n} ({i})" if n in seen else n for i, n in enumerate(names)]
+
+
+# ---------------------------------------------------------------------------- curves
+#: Unit after a value in the curves' tooltips, by the panel's y-axis label.
+TOOLTIP_UNITS = {"share of public": "of the public", "0–1": "(0–1)", "share": "(share)", "mean 0–1": "(0–1)"}
+#: Width (px) a curves panel is assumed to have when the legend's rows are estimated.
+PANEL_WIDTH = 400
+
+
+def legend_rows(names: Sequence[str], width: float = PANEL_WIDTH) -> int:
+    """Rows ECharts needs for a legend of ``names`` (30 px sample, ~5.8 px per character)."""
+    rows, used = 0, width
+    for name in names:
+        w = 30 + 5 + 5.8 * len(name) + 8
+        if used + w > width:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def curves_options(
+    models: Sequence[EGovModel],
+    labels: Sequence[str],
+    months: int,
+    bands: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]] | None = None,
+) -> list[dict]:
+    """The six panels of :data:`PANELS`, one ECharts option each (lay them out 2 x 3).
+
+    One option per panel rather than six grids in one: each panel gets its own legend
+    next to its lines and its own axis tooltip with the panel's unit (tooltips are string
+    templates, which cannot vary by grid), and the page can reflow them on narrow screens.
+
+    x is the month on a fixed category axis 0..``months``; y is fixed 0..1 except the
+    cumulative cost (M€, from 0, automatic top). One model: one colour per series of a
+    panel, the second series dotted. Two models: colour = configuration (A blue, B red),
+    A solid, B dashed; a panel's second series is dotted for A and dash-dotted for B. The
+    legend names say so ("B: trust (dashed)").
+
+    ``bands`` (optional): replication summaries, ``{label: {column: {"mean": [...],
+    "low": [...], "high": [...]}}}`` with one value per month 0..``months``; each is drawn
+    as a thin mean line in the configuration's colour and dash with a shaded band from
+    ``low`` to ``high`` (a 95 % interval), in the legend as "<label>: <series> mean (95 %
+    band)". ``label`` is one of ``labels`` (its colour) or, if not, gets the next colour.
+    """
+    bands = bands or {}
+    two = len(labels) > 1
+    categories = list(range(months + 1))
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 36, 48, 60, 120) if months / s <= 8), 240)
+    band_labels = list(labels) + [b for b in bands if b not in labels]
+    out = []
+    for title, series, ylabel, fixed in PANELS:
+        digits = 2 if not fixed else 3
+        lines: list[dict] = []
+        helpers: list[dict] = []
+        legend: list[str] = []
+
+        def style(k: int, j: int) -> tuple[str, Any, str]:
+            if two or k > 0:
+                colour = RUN_COLOURS[k % len(RUN_COLOURS)]
+                dash, word = DASHES[(min(k, 1), j)]
+            else:
+                colour = SERIES_COLOURS[j]
+                dash, word = DASHES[(0, j)]
+            return colour, dash, word
+
+        def name_of(label: str, col_name: str, word: str, mean: bool = False) -> str:
+            show_label = two or not labels or label != labels[0]
+            base = f"{label}: {col_name}" if show_label else col_name
+            extras = [word] if word else []
+            if mean:
+                base, extras = base + " mean", ["95 % band", *extras]
+            return base + (f" ({', '.join(extras)})" if extras else "")
+
+        for k, (model, label) in enumerate(zip(models, labels, strict=True)):
+            data = model.datacollector.model_vars
+            for j, (col, col_name) in enumerate(series):
+                colour, dash, word = style(k, j)
+                name = name_of(label, col_name, word)
+                legend.append(name)
+                lines.append(
+                    {
+                        "name": name,
+                        "type": "line",
+                        "data": _rounded(data[col], digits),
+                        "showSymbol": False,
+                        "symbol": "none",
+                        "lineStyle": {"color": colour, "width": 2, "type": dash},
+                        "itemStyle": {"color": colour},
+                        "emphasis": {"disabled": True},
+                        "z": 3,
+                    }
+                )
+        for label, columns in bands.items():
+            k = band_labels.index(label)
+            for j, (col, col_name) in enumerate(series):
+                if col not in columns:
+                    continue
+                colour, dash, word = style(k, j)
+                stats = columns[col]
+                mean = _rounded(stats["mean"], digits)
+                low = _rounded(stats["low"], digits)
+                high = _rounded(stats["high"], digits)
+                width = [
+                    None if lo is None or hi is None else round(hi - lo, digits)
+                    for lo, hi in zip(low, high, strict=True)
+                ]
+                name = name_of(label, col_name, word, mean=True)
+                legend.append(name)
+                lines.append(
+                    {
+                        "name": name,
+                        "type": "line",
+                        "data": mean,
+                        "showSymbol": False,
+                        "symbol": "none",
+                        "lineStyle": {"color": colour, "width": 1.2, "type": dash, "opacity": 0.9},
+                        "itemStyle": {"color": colour},
+                        "emphasis": {"disabled": True},
+                        "z": 2,
+                    }
+                )
+                # The band: an invisible stacked line at `low`, then (high - low) filled.
+                # Same series name as the mean, so the legend toggles all three together.
+                stack = f"band {label} {col}"
+                for part, values, area in (("low", low, None), ("width", width, 0.2)):
+                    helper = {
+                        "name": name,
+                        "type": "line",
+                        "data": values,
+                        "stack": stack,
+                        "showSymbol": False,
+                        "symbol": "none",
+                        "lineStyle": {"opacity": 0},
+                        "itemStyle": {"color": colour},
+                        "tooltip": {"show": False},
+                        "emphasis": {"disabled": True},
+                        "silent": True,
+                        "z": 1,
+                        "id": f"{stack} {part}",
+                    }
+                    if area is not None:
+                        helper["areaStyle"] = {"color": colour, "opacity": area}
+                    helpers.append(helper)
+        # Lines of different lengths (runs shorter than bands) are padded to one length so
+        # that each is in every hover: the tooltip template numbers series by position.
+        length = max([len(s["data"]) for s in lines + helpers] + [0])
+        if any(len(s["data"]) != length for s in lines + helpers):
+            for s in lines + helpers:
+                s["data"] = s["data"] + [None] * (length - len(s["data"]))
+        unit = TOOLTIP_UNITS.get(ylabel, ylabel)
+        tip = "month {b0}" + "".join(f"<br/>{{a{i}}}: <b>{{c{i}}}</b> {unit}" for i in range(len(lines)))
+        top = 26 + 17 * legend_rows(legend) + 22
+        y_axis: dict[str, Any] = {
+            "type": "value",
+            "name": ylabel,
+            "nameTextStyle": {"fontSize": 10, "align": "left"},
+            "axisLabel": {"fontSize": 10},
+            "splitLine": {"lineStyle": {"opacity": 0.4}},
+            "min": 0,
+        }
+        if fixed:
+            y_axis["max"] = 1
+        out.append(
+            clean(
+                {
+                    "animation": False,
+                    "title": {"text": title, "left": "center", "top": 2, "textStyle": {"fontSize": 13}},
+                    "legend": {
+                        "data": legend,
+                        "top": 24,
+                        "itemWidth": 30,
+                        "itemHeight": 10,
+                        "itemGap": 8,
+                        "itemStyle": {"opacity": 0},  # the line sample only, no marker
+                        "textStyle": {"fontSize": 10},
+                    },
+                    "grid": {"left": 44, "right": 14, "top": top, "bottom": 30, "containLabel": False},
+                    "tooltip": {
+                        "trigger": "axis",
+                        "formatter": tip,
+                        "confine": True,
+                        "textStyle": {"fontSize": 11},
+                        "axisPointer": {"type": "line"},
+                    },
+                    "xAxis": {
+                        "type": "category",
+                        "data": categories,
+                        "boundaryGap": False,
+                        "name": "month",
+                        "nameLocation": "middle",
+                        "nameGap": 20,
+                        "nameTextStyle": {"fontSize": 10},
+                        "axisLabel": {"interval": step - 1, "fontSize": 10},
+                        "axisTick": {"interval": step - 1},
+                    },
+                    "yAxis": y_axis,
+                    "series": lines + helpers,
+                }
+            )
+        )
+    return out
+
+
+curves_option = curves_options  # the name in the brief; returns the list of six options
+
+
+# ---------------------------------------------------------------------------- network
+def wrap_label(name: str, width: int = 14) -> str:
+    """``name`` on two lines (at the space nearest its middle) if longer than ``width``;
+    braces escaped for ECharts' label template."""
+    spaces = [i for i, ch in enumerate(name) if ch == " "]
+    if len(name) > width and spaces:
+        cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+        name = name[:cut] + "\n" + name[cut + 1 :]
+    return name.replace("{", "(").replace("}", ")")
+
+
+#: Text alignment of a (possibly wrapped) label by its position beside the node.
+ALIGN = {"left": "right", "right": "left", "top": "center", "bottom": "center"}
+
+
+def _label_position(x: float, y: float, department: bool) -> str:
+    """Where a node's label goes, away from its neighbours: partners (outer circle) to the
+    outside, left or right; departments (inner circle) above or below their square, so a
+    partner at the same angle keeps its room."""
+    if department:
+        return "top" if y > 1e-9 else "bottom"
+    return "left" if x < -1e-9 else "right"
+
+
+def state_counts(model: EGovModel) -> dict[str, int]:
+    return {s: sum(p.state == s for p in model.parties) for s in STATES}
+
+
+def network_option(model: EGovModel, title: str = "") -> dict:
+    """The parties as an ECharts ``graph`` with fixed positions (``layout: 'none'``).
+
+    Departments are squares on the inner circle, partners circles on the outer one;
+    colour = state (one legend entry per state, :data:`STATE_COLOURS`), size = power,
+    border width = resistance; green edges are the working links (:func:`drawn_links`).
+    Each node's ``name`` is the unique party name and its ``party`` the party index
+    (``model.parties[party]``; see :func:`clicked_party`); ``value`` holds its polar
+    position (radius, angle in degrees).
+    """
+    pos = positions(model)
+    names = node_names(model)
+    nodes = []
+    for i, (party, (x, y)) in enumerate(zip(model.parties, pos, strict=True)):
+        dept = party.kind == "department"
+        colour = STATE_COLOURS[party.state]
+        where = _label_position(float(x), float(y), dept)
+        tip = "<br/>".join(
+            [
+                f"<b>{html.escape(names[i])}</b>",
+                f"{party.kind}, {'public' if party.public else 'private'}",
+                f"state: {party.state}",
+                f"trust: {party.trust:.2f}",
+                f"resistance: {party.resistance:.2f}",
+                f"power: {party.power:.2f}",
+            ]
+        )
+        nodes.append(
+            {
+                "name": names[i],
+                "party": i,  # model.parties[party]
+                # polar (radius 0..1, angle in degrees counter-clockwise from the right)
+                "value": [round(math.hypot(x, y), 4), round(math.degrees(math.atan2(y, x)) % 360, 3)],
+                "category": STATES.index(party.state),
+                "symbol": "rect" if dept else "circle",
+                "symbolSize": round(12 + 22 * float(party.power), 1),
+                "itemStyle": {
+                    "color": colour,
+                    "borderColor": "#000",
+                    "borderWidth": round(0.5 + 3.5 * float(party.resistance), 2),
+                },
+                "label": {"position": where, "align": ALIGN[where], "formatter": wrap_label(names[i])},
+                "tooltip": {"formatter": tip},
+            }
+        )
+    links = drawn_links(model)
+    i_idx, j_idx = np.nonzero(links)
+    edges = [
+        {
+            "source": int(a),
+            "target": int(b),
+            "tooltip": {"formatter": f"working link: {html.escape(names[a])} – {html.escape(names[b])}"},
+        }
+        for a, b in zip(i_idx, j_idx, strict=True)
+    ]
+    counts = state_counts(model)
+    summary = (
+        f"{counts['integrated']} integrated, {counts['negotiating']} negotiating, "
+        f"{counts['refused'] + counts['withdrawn']} out; {len(edges)} working links"
+    )
+    option = {
+        "animation": False,
+        "title": {
+            "text": title or summary,
+            "subtext": summary if title else "",
+            "left": "center",
+            "top": 2,
+            "textStyle": {"fontSize": 13},
+            "subtextStyle": {"fontSize": 11},
+        },
+        "tooltip": {"trigger": "item", "textStyle": {"fontSize": 11}},
+        "polar": {"center": ["50%", "47%"], "radius": "56%"},
+        "angleAxis": {
+            "type": "value",
+            "min": 0,
+            "max": 360,
+            "startAngle": 0,
+            "clockwise": False,
+            "show": False,
+        },
+        "radiusAxis": {"type": "value", "min": 0, "max": 1.0, "show": False},
+        "legend": [
+            {
+                "data": list(STATES),
+                "bottom": 34,
+                "itemWidth": 12,
+                "itemHeight": 12,
+                "textStyle": {"fontSize": 10},
+            }
+        ],
+        "graphic": [
+            {
+                "type": "text",
+                "left": "center",
+                "bottom": 6,
+                "silent": True,
+                "style": {
+                    "text": "■ department   ● partner   green line: working link\n"
+                    "size: power   border width: resistance",
+                    "align": "center",
+                    "lineHeight": 14,
+                    "fontSize": 10,
+                    "fill": "#555",
+                },
+            }
+        ],
+        "series": [
+            {
+                "type": "graph",
+                "layout": "none",
+                # Polar coordinates: the circles stay round at any container size (a 'view'
+                # box stretches x and y independently).
+                "coordinateSystem": "polar",
+                "roam": False,
+                "categories": [
+                    {"name": s, "itemStyle": {"color": STATE_COLOURS[s]}, "symbol": "circle"} for s in STATES
+                ],
+                "data": nodes,
+                "links": edges,
+                "label": {"show": True, "fontSize": 10, "distance": 4, "color": "#222", "lineHeight": 12},
+                "labelLayout": {"hideOverlap": True},
+                "lineStyle": {"color": LINK_COLOUR, "width": 2.5, "opacity": 0.8, "curveness": 0},
+                "emphasis": {"focus": "adjacency", "label": {"show": True}},
+                "z": 2,
+            }
+        ],
+    }
+    return clean(option)
+
+
+def clicked_party(event: Mapping[str, Any] | None) -> int | None:
+    """The party index from ``FigureEcharts``' ``on_click`` payload on a network node."""
+    if not event or event.get("dataType") != "node":
+        return None
+    value = (event.get("data") or {}).get("party")
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# ---------------------------------------------------------------------------- scorecard
+def _hex(rgb: np.ndarray) -> str:
+    return "#" + "".join(f"{int(round(float(c))):02x}" for c in rgb)
+
+
+_STOPS = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in RDYLGN], float)
+
+
+def score_colour(score: float | None) -> str:
+    """Colour of a cell score in [-1, 1] (:func:`~simulation.scorecard.cell_score`): the
+    RdYlGn scale, red -1 (worse), pale yellow 0, green +1 (better); grey if None/NaN."""
+    if score is None or not math.isfinite(score):
+        return NA_COLOUR
+    t = (min(max(score, -1.0), 1.0) + 1.0) / 2.0 * (len(RDYLGN) - 1)
+    lo = min(int(math.floor(t)), len(RDYLGN) - 2)
+    f = t - lo
+    return _hex(_STOPS[lo] * (1 - f) + _STOPS[lo + 1] * f)
+
+
+def _value_text(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    num = f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+    if unit == "Δ 0..1":
+        num = f"{value:+.3f}"
+    return f"{num} {unit}"
+
+
+def scorecard_cells(matrix: Mapping[str, Mapping[str, float]]) -> list[list[dict]]:
+    """Per perspective (rows) and relation (columns): value, text, unit, direction, score
+    and colour of each cell of a ``scorecard.compute`` matrix."""
+    rows = []
+    for p in PERSPECTIVES:
+        row = []
+        for r in RELATIONS:
+            cell = CELLS[p][r]
+            v = float(matrix[p][r])
+            score = cell_score(cell.unit, cell.direction, v)
+            row.append(
+                {
+                    "value": v if math.isfinite(v) else None,
+                    "text": _value_text(v, cell.unit),
+                    "unit": cell.unit,
+                    "direction": cell.direction,
+                    "indicator": cell.indicator,
+                    "score": score if math.isfinite(score) else None,
+                    "colour": score_colour(score),
+                }
+            )
+        rows.append(row)
+    return rows
+
+
+def _table(matrix: Mapping[str, Mapping[str, float]], title: str) -> str:
+    e = html.escape
+    cells = scorecard_cells(matrix)
+    th = "padding:3px 6px;font-weight:600;text-align:center;font-size:12px"
+    parts = [
+        '<table style="border-collapse:collapse;font-family:sans-serif;font-size:12px;margin:0 8px 8px 0">'
+    ]
+    if title:
+        parts.append(
+            f'<caption style="font-weight:600;font-size:13px;padding-bottom:4px">{e(title)}</caption>'
+        )
+    parts.append(f'<tr><th style="{th}"></th>')
+    parts += [f'<th style="{th}">{e(r)}</th>' for r in RELATIONS]
+    parts.append("</tr>")
+    for p, row in zip(PERSPECTIVES, cells, strict=True):
+        parts.append(f'<tr><th style="{th};text-align:right">{e(p.replace("_", " "))}</th>')
+        for c in row:
+            arrow = "↑" if c["direction"] == "higher" else "↓"
+            dark = c["score"] is not None and abs(c["score"]) > 0.75
+            fg = "#fff" if dark else "#111"
+            text = "n/a" if c["value"] is None else f"{c['text']} {arrow}"
+            hint = f"{c['indicator']} ({c['direction']} is better)"
+            parts.append(
+                f'<td title="{e(hint)}" style="background:{c["colour"]};color:{fg};'
+                f'border:1px solid #fff;padding:6px 8px;text-align:center;min-width:86px">{e(text)}</td>'
+            )
+        parts.append("</tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def scorecard_legend() -> str:
+    """The colour key: a worse-neutral-better gradient, the n/a grey and the arrows."""
+    gradient = ", ".join(RDYLGN)
+    span = "display:inline-block;vertical-align:middle"
+    return (
+        '<div style="font-family:sans-serif;font-size:11px;color:#333;margin-top:2px">'
+        f'<span style="{span}">worse</span> '
+        f'<span style="{span};width:160px;height:12px;background:linear-gradient(to right, {gradient});'
+        'border:1px solid #999"></span> '
+        f'<span style="{span}">better</span>'
+        f'<span style="{span};width:14px;height:12px;background:{NA_COLOUR};border:1px solid #999;'
+        'margin-left:14px"></span> '
+        f'<span style="{span}">n/a (not applicable)</span>'
+        f'<span style="{span};margin-left:14px">'
+        f"{html.escape('↑ higher is better, ↓ lower is better (colour follows the arrow)')}</span>"
+        "</div>"
+    )
+
+
+def scorecard_html(
+    models: EGovModel | Mapping | Sequence[EGovModel | Mapping], labels: Sequence[str] | None = None
+) -> str:
+    """The perspectives x relations scorecard as HTML (inline styles; for ``solara.HTML``).
+
+    ``models``: one model or ``scorecard.compute`` matrix, or a sequence of them (side by
+    side, captioned with ``labels``). Each cell shows its value with unit and an arrow for
+    its direction; the colour is :func:`~simulation.scorecard.cell_score` on the RdYlGn
+    scale, as in the CLI figures: green = better, red = worse in that cell's direction,
+    grey "n/a" = not applicable. A legend follows the tables.
+    """
+    if isinstance(models, Mapping) or not isinstance(models, Sequence):
+        models = [models]
+    labels = list(labels) if labels is not None else [""] * len(models)
+    tables = [
+        _table(m if isinstance(m, Mapping) else compute(m), label)
+        for m, label in zip(models, labels, strict=True)
+    ]
+    return (
+        '<div style="display:flex;flex-wrap:wrap;align-items:flex-start">'
+        + "".join(tables)
+        + "</div>"
+        + scorecard_legend()
+    )
+
+
+# ---------------------------------------------------------------------------- a party
+def _month(m: int | None) -> str:
+    return "–" if m is None else f"month {m}"
+
+
+def party_details(model: EGovModel, index: int) -> dict[str, Any]:
+    """What a click on a party shows.
+
+    Returns ``{"name": str, "facts": [(label, text), ...], "events": [{"month", "party",
+    "event", "cause"}, ...]}``: its attributes (fractions 0..1, money in M€) and its rows
+    of the run's event log (``model.events``), oldest first.
+    """
+    p = model.parties[index]
+    name = node_names(model)[index]
+    facts = [
+        ("name", name),
+        ("kind", p.kind),
+        ("group", p.group),
+        ("public", "yes" if p.public else "no"),
+        ("state", p.state),
+        ("trust", f"{p.trust:.2f}"),
+        ("resistance", f"{p.resistance:.2f} (baseline {p.baseline_resistance:.2f})"),
+        ("readiness", f"{p.readiness:.2f}"),
+        ("power", f"{p.power:.2f}"),
+        ("belief", f"{p.belief:.2f}"),
+        ("uncertainty", f"{p.uncertainty:.2f}"),
+        ("compensation offered", f"{p.offer:.2f} M€"),
+        ("compensation promised", f"{p.promised:.2f} M€"),
+        ("compensation received", f"{p.received:.2f} M€"),
+        ("spent on integration", f"{p.spent:.2f} M€"),
+        ("overrun", f"{p.overrun:.2f} M€"),
+        ("progress", f"{p.progress:.2f}"),
+        ("failures", str(p.failures)),
+        ("rejected offers (rounds)", str(p.rounds)),
+        ("opened", _month(p.opened_at)),
+        ("agreed", _month(p.agreed_at)),
+        ("finished", _month(p.finished_at)),
+    ]
+    events = [dict(e) for e in model.events if e.get("party") == p.name]
+    return {"name": name, "facts": facts, "events": events}
+
+
+def party_html(details: Mapping[str, Any]) -> str:
+    """:func:`party_details` as an HTML fact table and event list (inline styles)."""
+    e = html.escape
+    td = "padding:1px 8px 1px 0;font-size:12px;vertical-align:top"
+    parts = [
+        '<div style="font-family:sans-serif">',
+        f'<div style="font-weight:600">{e(details["name"])}</div>',
+    ]
+    parts.append('<table style="border-collapse:collapse">')
+    parts += [
+        f'<tr><td style="{td};color:#555">{e(k)}</td><td style="{td}">{e(v)}</td></tr>'
+        for k, v in details["facts"]
+    ]
+    parts.append("</table>")
+    parts.append('<div style="font-weight:600;margin-top:6px;font-size:12px">history</div>')
+    if details["events"]:
+        parts.append('<table style="border-collapse:collapse">')
+        parts += [
+            f'<tr><td style="{td}">{e(str(ev["month"]))}</td><td style="{td}">{e(str(ev["event"]))}</td>'
+            f'<td style="{td};color:#555">{e(str(ev["cause"]))}</td></tr>'
+            for ev in details["events"]
+        ]
+        parts.append("</table>")
+    else:
+        parts.append('<div style="font-size:12px;color:#555">no events yet</div>')
+    parts.append("</div>")
+    return "".join(parts)

@@ -17,45 +17,68 @@ from simulation.scenario_io import ScenarioError
 from simulation.webapp import cli as webcli
 from simulation.webapp.figures import Views, drawn_links, nice_ceiling
 from simulation.webapp.results import find_reports, other_figures, split_report
-from simulation.webapp.session import Lockstep, Settings, build_config, scale_resistance
+from simulation.webapp.session import (
+    GROUPS,
+    LEVERS,
+    RESISTANCE_KEY,
+    Lockstep,
+    Settings,
+    build_config,
+    scale_resistance,
+    tooltip,
+)
 
-SMALL = {"citizens": 500}
+SMALL = {"citizens.count": 500}
 
 
 def small(**changes) -> Settings:
-    return Settings.from_scenario("municipality_building_housing").update(**{**SMALL, **changes})
+    keys = {"service_model": "service.model", "resistance": RESISTANCE_KEY, "trust": "trust.initial"}
+    return Settings.from_scenario("municipality_building_housing").update(
+        {**SMALL, **{keys.get(k, k): v for k, v in changes.items()}}
+    )
 
 
 def test_settings_mirror_the_scenario_and_build_the_same_config():
-    s = Settings.from_scenario("vehicle_registration")
-    cfg = load_scenario("vehicle_registration")
-    assert (s.service_model, s.rollout, s.citizens) == (
-        cfg.service.model,
-        cfg.rollout.strategy,
-        cfg.citizens.count,
-    )
-    built = build_config(s, cfg.run.seed)
-    assert built.model_dump() == cfg.model_dump()
+    for name in ("vehicle_registration", "province_spatial_planning"):
+        s = Settings.from_scenario(name)
+        cfg = load_scenario(name)
+        assert (s["service.model"], s["rollout.strategy"], s["citizens.count"]) == (
+            cfg.service.model,
+            cfg.rollout.strategy,
+            cfg.citizens.count,
+        )
+        built = build_config(s, cfg.run.seed)
+        assert built.model_dump() == cfg.model_dump()
 
 
-def test_controls_reach_the_config():
-    s = small(
-        service_model="hybrid",
-        rollout="big_bang",
-        trust=0.8,
-        compensation=4.5,
-        package_breadth=4,
-        initial_detail=0.9,
-        learning="rational",
-        adjustment=0.1,
-    )
-    cfg = build_config(s, 7)
+def test_every_lever_reaches_the_config_and_has_a_tooltip():
+    base = load_scenario("municipality_building_housing")
+    changed = {}
+    for lever in LEVERS:
+        assert lever.help and lever.schema_range, lever.key
+        assert lever.key in tooltip(lever) and lever.help in tooltip(lever)
+        if lever.key == RESISTANCE_KEY:
+            continue
+        old = getattr(getattr(base, lever.section), lever.name)
+        if lever.kind == "choice":
+            new = next(c for c in lever.choices if c != old)
+        elif lever.kind == "bool":
+            new = not old
+        elif lever.kind == "int":
+            new = int(old) + 1
+        else:
+            new = round(min(lever.hi, old + 0.1) if old + 0.1 <= lever.hi else old - 0.1, 6)
+        changed[lever.key] = new
+    cfg = build_config(Settings.from_scenario("municipality_building_housing").update(changed), 7)
     assert cfg.run.seed == 7
-    assert cfg.service.model == "hybrid" and cfg.rollout.strategy == "big_bang"
-    assert cfg.trust.initial == 0.8 and cfg.negotiation.compensation_budget == 4.5
-    assert cfg.negotiation.package_breadth == 4 and cfg.negotiation.initial_detail == 0.9
-    assert cfg.learning.strategy == "rational" and cfg.learning.adjustment == 0.1
-    assert cfg.citizens.count == 500
+    for key, value in changed.items():
+        section, name = key.split(".", 1)
+        assert getattr(getattr(cfg, section), name) == value, key
+    # The change-strategy levers of `egov-sim advise` are all in the app.
+    from simulation.experiments.advise import LEVERS as ADVISE_LEVERS
+
+    assert set(ADVISE_LEVERS) <= {lever.key for lever in LEVERS}
+    assert len(GROUPS) >= 4 and all(any(lv.group == g for lv in LEVERS) for g in GROUPS)
 
 
 def test_resistance_scale_multiplies_every_group_and_clips():
@@ -68,7 +91,7 @@ def test_resistance_scale_multiplies_every_group_and_clips():
     ):
         assert after.resistance == pytest.approx(min(1.0, 2 * before.resistance))
     assert scale_resistance(cfg, 2.5).departments.groups[0].resistance <= 1.0
-    with pytest.raises(ScenarioError, match="resistance scale"):
+    with pytest.raises(ScenarioError, match="Resistance"):
         scale_resistance(cfg, 3.0)
     # More resistance means a different (higher-resistance) model at month 0.
     low = EGovModel(build_config(small(resistance=0.5), 1), rng=1)
@@ -76,13 +99,19 @@ def test_resistance_scale_multiplies_every_group_and_clips():
     assert high.mean_resistance > low.mean_resistance + 0.1
 
 
-def test_bad_input_names_the_key():
-    with pytest.raises(ScenarioError, match=r"\[citizens\] count"):
-        build_config(small(citizens=3), 1)
+def test_bad_input_names_its_real_source():
+    with pytest.raises(ScenarioError, match=r"^app controls: \[citizens\] count"):
+        build_config(small(**{"citizens.count": 3}), 1)
     with pytest.raises(ScenarioError, match="x.toml: scenario file not found"):
-        build_config(small(scenario="/nonexistent/x.toml"), 1)
-    with pytest.raises(ScenarioError, match="scenario"):
-        build_config(small(scenario="  "), 1)
+        build_config(small().update(scenario="/nonexistent/x.toml"), 1)
+    with pytest.raises(ScenarioError, match="^Scenario"):
+        build_config(small().update(scenario="  "), 1)
+    # A bad seed is the Seed control's fault, not the scenario file's.
+    for bad in (-1, 2**63, "7", None):
+        with pytest.raises(ScenarioError, match=r"^Seed \(app control\)"):
+            build_config(small(), bad)
+    with pytest.raises(KeyError, match="not a lever"):
+        small().update({"negotiation.bogus": 1})
 
 
 def test_lockstep_uses_common_seed_and_matches_a_plain_run():

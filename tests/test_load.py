@@ -71,37 +71,47 @@ def close_all(contexts) -> None:
         c.close()
 
 
-def test_thirty_sessions_release_their_memory(server, browser):  # noqa: F811
-    url, pid = server["url"], server["proc"].pid
-    # Warm up (imports, first figures), so "before" is the idle server, not a cold one.
-    contexts, _ = open_sessions(browser, url, 2)
-    close_all(contexts)
-    wait_until(lambda: kernels(url) == 0, 120, "warm-up kernels closed")
-    before = rss_mib(pid)
-
+def cycle(browser, url: str, pid: int, work: bool) -> tuple[float, float, float]:  # noqa: F811
+    """Open SESSIONS sessions, (optionally) step three of them, close them all; returns
+    (seconds to open, RSS at SESSIONS sessions, RSS after they were released), MiB."""
     start = time.monotonic()
     contexts, pages = open_sessions(browser, url, SESSIONS)
     opened = time.monotonic() - start
     assert kernels(url) >= SESSIONS
-    assert all(p.locator(".egov-status").count() == 1 for p in pages)  # all 30 still open
-    for p in pages[:3]:  # the sessions work, not just load
-        p.get_by_role("button", name="Step", exact=True).click()
-    for p in pages[:3]:
-        p.locator(".egov-status").filter(has_text="Month 1 /").wait_for(timeout=WAIT)
+    assert all(p.locator(".egov-status").count() == 1 for p in pages)  # all still open
+    if work:  # the sessions work, not just load
+        for p in pages[:3]:
+            p.get_by_role("button", name="Step", exact=True).click()
+        for p in pages[:3]:
+            p.locator(".egov-status").filter(has_text="Month 1 /").wait_for(timeout=WAIT)
     peak = rss_mib(pid)
-
     close_all(contexts)
     wait_until(lambda: kernels(url) == 0, 180, "kernels of the closed sessions released")
-    time.sleep(3)
-    after = rss_mib(pid)
+    time.sleep(4)  # the release (gc + malloc_trim) runs 2 s after a kernel closed
+    return opened, peak, rss_mib(pid)
+
+
+def test_thirty_sessions_release_their_memory(server, browser):  # noqa: F811
+    url, pid = server["url"], server["proc"].pid
+    # Warm up (imports, first charts), so "before" is the idle server, not a cold one.
+    contexts, _ = open_sessions(browser, url, 2)
+    close_all(contexts)
+    wait_until(lambda: kernels(url) == 0, 120, "warm-up kernels closed")
+    time.sleep(4)
+    before = rss_mib(pid)
+    opened, peak, after = cycle(browser, url, pid, work=True)
+    opened2, peak2, after2 = cycle(browser, url, pid, work=False)
+    grown = peak - before
     print(
         f"\nload: {SESSIONS} sessions opened in {opened:.0f} s; server RSS before {before:.0f} MiB, "
-        f"at {SESSIONS} sessions {peak:.0f} MiB, after close {after:.0f} MiB"
+        f"at {SESSIONS} sessions {peak:.0f} MiB, after close {after:.0f} MiB; second round: "
+        f"opened in {opened2:.0f} s, {peak2:.0f} MiB at {SESSIONS}, {after2:.0f} MiB after close"
     )
-    grown = peak - before
     assert grown > 0
-    # Much of what the sessions took is given back (the allocator keeps some arenas).
-    # Measured: without releasing closed sessions' memory 87 % of the growth stayed
-    # (272 -> 819 -> 748 MiB); with it 46 % (272 -> 843 -> 532 MiB). The bound sits
-    # between the two, with room for the allocator's run-to-run spread.
-    assert after - before < 0.65 * grown, (before, peak, after)
+    # A closed session that stays referenced (a leak) keeps all it took, round after round;
+    # memory that glibc keeps in its arenas is reused by the next round. So: a second round
+    # of 30 sessions must leave the server (almost) where the first left it, and the first
+    # must give a good part of its growth back. Measured with the released kernels: see
+    # docs/APP.md ("Load"); with the release disabled the retained share was 87 %.
+    assert after2 - after < 0.5 * grown, (before, peak, after, peak2, after2)
+    assert after - before < 0.8 * grown, (before, peak, after)

@@ -37,6 +37,8 @@ from .results import (
 MODES = ["Single run", "Compare", "Results"]
 #: Months per second that "auto" play keeps up by drawing every k-th month.
 AUTO_RATE = 10.0
+#: Most frames per second that play draws and sends.
+FRAME_RATE = 25.0
 #: Replications the app offers by default, and its limits (each is a whole run).
 REPLICATIONS = (20, 2, 200)
 EVENTS_SHOWN = 12
@@ -94,8 +96,6 @@ CSS = """
 .egov-lever .v-input { margin-top: 0; padding-top: 2px; }
 .egov-lever .v-messages { display: none; }
 .egov-events td { font-size: 0.85em; vertical-align: top; }
-/* Solara's "made with" badge sits over the bottom-right corner of the page. */
-.solara-watermark, .v-application a[href*="solara.dev"] { display: none !important; }
 """
 
 
@@ -109,6 +109,20 @@ def release_memory() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def page_open() -> bool:
+    """Whether a browser page is connected to this session (False once its tab closed)."""
+    from solara.server import kernel_context
+
+    try:
+        ctx = kernel_context.get_current_context()
+    except Exception:  # not inside a session (tests): nothing to stop
+        return True
+    status = getattr(ctx, "page_status", None)
+    if not status:
+        return True
+    return any(v == kernel_context.PageStatus.CONNECTED for v in status.values())
 
 
 @solara.lab.on_kernel_start
@@ -176,9 +190,9 @@ class Sim:
             bands = self.summary["bands"] if self.summary and self.summary.get("n", 0) >= 2 else None
             self.views = {
                 "month": self.lockstep.month,
-                "curves": charts.curves_option(models, self.labels, self.lockstep.months, bands),
+                "curves": charts.curves_options(models, self.labels, self.lockstep.months, bands),
                 "networks": [charts.network_option(m) for m in models],
-                "scorecards": [charts.scorecard_html(m) for m in models],
+                "scorecard": charts.scorecard_html(models, self.labels if len(models) > 1 else None),
                 "events": [list(m.events[-EVENTS_SHOWN:]) for m in models],
                 "narratives": [narrative(m.events, kpi_module.compute(m), m.month) for m in models],
                 "readout": readout_table(self),
@@ -367,8 +381,12 @@ def RunControls(
                 # Draw less often when a frame (step, draw, send) is slow, so that play
                 # keeps at least AUTO_RATE months per second on a busy machine.
                 k = max(k, math.ceil(AUTO_RATE * (now - start) - 1e-9))
-            # Let the browser's messages (Pause, other controls) in between frames.
-            time.sleep(0.005)
+            if not page_open():  # the tab was closed: stop instead of playing to nobody
+                playing.set(False)
+                break
+            # At most FRAME_RATE frames per second: the server's event loop (which sends
+            # them) and the other sessions get the rest of the time.
+            time.sleep(max(0.005, 1.0 / FRAME_RATE - (time.perf_counter() - start)))
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
@@ -452,34 +470,24 @@ def events_table(rows: list[dict[str, Any]]) -> str:
 
 
 @solara.component
-def PartyInspector(sim: Sim, selected: solara.Reactive[str | None]):
+def PartyInspector(sim: Sim, selected: solara.Reactive[int | None]):
     """The state and history of the party clicked in the network (in each run)."""
     from . import charts
 
-    name = selected.value
+    index = selected.value
     with solara.Card("Party", margin=0, classes=["egov-inspector"]):
-        if not name:
+        if index is None:
             solara.Text("Click a party in the network to see its state and history.")
             return
         for label, model in zip(sim.labels, sim.models, strict=True):
-            index = next((p.index for p in model.parties if p.name == name), None)
-            if index is None:
-                solara.Text(f"{label}: no party called {name}")
+            if index >= len(model.parties):
+                solara.Text(f"{label}: no party {index}")
                 continue
             with sim.lockstep.lock:
                 details = charts.party_details(model, index)
-            Md(details_markdown(label if len(sim.models) > 1 else "", details))
-
-
-def details_markdown(label: str, details: Any) -> str:
-    """A party's details (charts.party_details) as Markdown: a state table and its history."""
-    rows = details.get("state", []) if isinstance(details, dict) else details
-    history = details.get("history", []) if isinstance(details, dict) else []
-    title = details.get("name", "") if isinstance(details, dict) else ""
-    out = [f"**{title}**" + (f" ({label})" if label else ""), "", "| | |", "|---|---:|"]
-    out += [f"| {k} | {v} |" for k, v in rows]
-    out += ["", "**History**", "", events_table(history[-EVENTS_SHOWN:]) if history else "_nothing yet_"]
-    return "\n".join(out)
+            if len(sim.models) > 1:
+                solara.Text(label, style={"font-weight": "bold"})
+            solara.HTML(tag="div", unsafe_innerHTML=charts.party_html(details), classes=["egov-party"])
 
 
 @solara.component
@@ -500,15 +508,22 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
     solara.Text(describe(sim), classes=["egov-description"])
     with solara.Div(classes=["egov-readout"]):
         Md(v["readout"])
-    with solara.Card("Curves", margin=0, classes=["egov-curves"]):
-        solara.FigureEcharts(
-            option=v["curves"], attributes={"style": "height: 470px; width: 100%"}, responsive=True
-        )
+    with (
+        solara.Card("Curves", margin=0, classes=["egov-curves"]),
+        solara.GridFixed(columns=3, align_items="stretch"),
+    ):
+        for k, option in enumerate(v["curves"]):
+            with solara.Div(classes=["egov-panel", f"egov-panel-{k}"]):
+                solara.FigureEcharts(
+                    option=option, attributes={"style": "height: 260px; width: 100%"}, responsive=True
+                )
 
     def pick(event: dict) -> None:
-        name = (event or {}).get("name")
-        if (event or {}).get("dataType", "node") == "node" and name:
-            selected.set(name)
+        from .charts import clicked_party
+
+        index = clicked_party(event)
+        if index is not None:
+            selected.set(index)
 
     two = len(sim.models) > 1
     with solara.Columns([1, 1] if not two else [1, 1, 1]):
@@ -521,18 +536,12 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
                 solara.FigureEcharts(
                     option=option,
                     on_click=pick,
-                    attributes={"style": "height: 380px; width: 100%"},
+                    attributes={"style": "height: 400px; width: 100%"},
                     responsive=True,
                 )
         PartyInspector(sim, selected)
-    with solara.Columns([1, 1] if two else [1]):
-        for label, html in zip(sim.labels, v["scorecards"], strict=True):
-            with solara.Card(
-                "Perspectives × relations scorecard" + (f" — {label}" if two else ""),
-                margin=0,
-                classes=["egov-scorecard"],
-            ):
-                solara.HTML(tag="div", unsafe_innerHTML=html)
+    with solara.Card("Perspectives × relations scorecard", margin=0, classes=["egov-scorecard"]):
+        solara.HTML(tag="div", unsafe_innerHTML=v["scorecard"])
     with solara.Columns([1, 1] if two else [1]):
         for label, lines, rows in zip(sim.labels, v["narratives"], v["events"], strict=True):
             with solara.Card(

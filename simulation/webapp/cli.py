@@ -27,6 +27,10 @@ def server_environment(
     if results_root is not None:
         env[RESULTS_ROOT_ENV] = str(results_root)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # The "This website runs on Solara" banner sits over the page's bottom-right corner.
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    # A closed tab's session (its models) is dropped after 5 minutes, not Solara's 24 hours.
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "5m")
     env.setdefault("SOLARA_ASSETS_PROXY", "True")
     env.setdefault("SOLARA_ASSETS_PROXY_CACHE_DIR", str(ASSETS_DIR))
     env.setdefault("SOLARA_ASSETS_CDN", NO_CDN)

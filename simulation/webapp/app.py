@@ -479,15 +479,19 @@ def PartyInspector(sim: Sim, selected: solara.Reactive[int | None]):
         if index is None:
             solara.Text("Click a party in the network to see its state and history.")
             return
-        for label, model in zip(sim.labels, sim.models, strict=True):
-            if index >= len(model.parties):
-                solara.Text(f"{label}: no party {index}")
-                continue
-            with sim.lockstep.lock:
-                details = charts.party_details(model, index)
-            if len(sim.models) > 1:
-                solara.Text(label, style={"font-weight": "bold"})
-            solara.HTML(tag="div", unsafe_innerHTML=charts.party_html(details), classes=["egov-party"])
+        with solara.Columns([1] * len(sim.models)):
+            for label, model in zip(sim.labels, sim.models, strict=True):
+                with solara.Column(gap="2px"):
+                    if len(sim.models) > 1:
+                        solara.Text(label, style={"font-weight": "bold"})
+                    if index >= len(model.parties):
+                        solara.Text(f"no party {index} in this run")
+                        continue
+                    with sim.lockstep.lock:
+                        details = charts.party_details(model, index)
+                    solara.HTML(
+                        tag="div", unsafe_innerHTML=charts.party_html(details), classes=["egov-party"]
+                    )
 
 
 @solara.component
@@ -526,10 +530,12 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
             selected.set(index)
 
     two = len(sim.models) > 1
-    with solara.Columns([1, 1] if not two else [1, 1, 1]):
+    # Single run: network | party; compare: the two networks side by side, the party below.
+    with solara.Columns([3, 2] if not two else [1, 1]):
         for label, option in zip(sim.labels, v["networks"], strict=True):
             with solara.Card(
-                "Departments and partners" + (f" — {label}" if two else ""),
+                "Departments and partners",
+                subtitle=label if two else None,
                 margin=0,
                 classes=["egov-network"],
             ):
@@ -539,6 +545,9 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
                     attributes={"style": "height: 400px; width: 100%"},
                     responsive=True,
                 )
+        if not two:
+            PartyInspector(sim, selected)
+    if two:
         PartyInspector(sim, selected)
     with solara.Card("Perspectives × relations scorecard", margin=0, classes=["egov-scorecard"]):
         solara.HTML(tag="div", unsafe_innerHTML=v["scorecard"])

@@ -167,8 +167,8 @@ import json, sys
 from simulation.cli import main
 code = main(["run", "municipality_building_housing", "--set", "citizens.count=500", "--steps", "12",
              "--out", sys.argv[1]])
-real = {m: type(sys.modules[m]).__name__ for m in ("mesa", "pandas", "networkx", "matplotlib")
-        if m in sys.modules}
+real = {m: type(sys.modules[m]).__name__ for m in ("mesa", "pandas", "networkx", "matplotlib",
+        "scipy.sparse") if m in sys.modules}
 print(json.dumps({"code": code, "modules": real}))
 """
 
@@ -187,14 +187,16 @@ def _probe_run(out: Path, **env: str) -> dict:
 
 
 def test_run_parent_imports_only_what_it_needs_and_results_are_identical(tmp_path: Path) -> None:
-    """The parent of `egov-sim run` loads no pandas, networkx or matplotlib and not Mesa's
-    package __init__; the outputs are byte-identical to a run with the plain `import mesa`."""
+    """The parent of `egov-sim run` loads no pandas, networkx, matplotlib or scipy.sparse
+    and not Mesa's package __init__; the outputs are byte-identical to a run with the plain
+    `import mesa`."""
     lean = _probe_run(tmp_path / "lean")
     full = _probe_run(tmp_path / "full", EGOV_SIM_FULL_MESA="1")
     assert lean["code"] == 0 and full["code"] == 0
     assert lean["modules"].get("mesa") == "_Deferred"
     assert lean["modules"].get("pandas") in (None, "_OnFirstUse")
     assert "networkx" not in lean["modules"] and "matplotlib" not in lean["modules"]
+    assert "scipy.sparse" not in lean["modules"]
     assert full["modules"]["mesa"] == "module" and "networkx" in full["modules"]
     for name in ("timeseries.csv", "scorecard.csv", "kpis.json", "adoption.png"):
         assert (tmp_path / "lean" / name).read_bytes() == (tmp_path / "full" / name).read_bytes(), name

@@ -257,3 +257,41 @@ def test_csv_writer_handles_the_run_column_types() -> None:
     assert to_csv({"a": [1, None]}) is None and to_csv({"s": [""]}) is None
     quoted = {"month": [1, 2], "cause": ["a, b", 'say "x"\nnext']}
     assert to_csv(quoted) == pd.DataFrame(quoted).to_csv(index=False)
+
+
+# ---------------------------------------------------------------------- too old a Python
+def test_too_old_python_is_named_by_the_wheel_metadata_and_the_source_build() -> None:
+    """Issue 9: on Python 3.11, pip (23.2, as 3.11 ships it) reported "No matching
+    distribution found for mesa" for the wheel. Mesa, the only dependency without a 3.11
+    release, carries a marker restating requires-python, so pip gets to egov-sim's own
+    Requires-Python ("requires a different Python"); a source build (sdist, ``pip install
+    .``) stops in setup.py with a message naming the requirement."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    floor = SpecifierSet(project["requires-python"])
+    (minimum,) = (s.version for s in floor if s.operator == ">=")
+    reqs = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["app"]]
+    mesa = [r for r in reqs if r.name == "mesa"]
+    assert len(mesa) == 2
+    for r in mesa:
+        assert str(r.marker) == f'python_version >= "{minimum}"', r
+        for version in ("3.9", "3.10", "3.11"):
+            assert not r.marker.evaluate({"python_version": version, "extra": "app"}), (r, version)
+            assert version not in floor
+        assert r.marker.evaluate({"python_version": minimum, "extra": "app"})
+    major, minor = map(int, minimum.split("."))
+    guard = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.version_info = ({major}, {minor - 1}, 0); "
+            "exec(compile(open('setup.py').read(), 'setup.py', 'exec'))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert guard.returncode == 1 and f"egov-sim needs Python >= {minimum}" in guard.stderr, guard.stderr

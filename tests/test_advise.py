@@ -126,6 +126,8 @@ def test_advise_writes_report_tables_and_figures(tiny_advice: Path) -> None:
         assert (out / "figures" / f"{stem}.png").stat().st_size > 5000
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert len(kpis) == 3 * 4 * 2 and kpis["error"].isna().all()
+    boxes = pd.read_csv(out / "flip_boxes.csv")
+    assert {"finding", "few_cases", "low_restricts", "high_restricts"} <= set(boxes.columns)
 
 
 def test_pareto_flag_matches_the_strategy_means(tiny_advice: Path) -> None:
@@ -233,3 +235,58 @@ def test_quick_mode_runs_on_shipped_scenarios_within_two_minutes(tmp_path: Path,
     assert elapsed < 120, f"advise --quick took {elapsed:.0f} s"
     summary = pd.read_csv(tmp_path / "q" / "strategies.csv")
     assert len(summary) == 8 and summary["pareto"].sum() >= 1
+
+
+def _box(number: int, density: float, cases: int, limits: dict, coverage: float = 1.0, points: int = 0):
+    from simulation.experiments.discover import Box
+
+    traj = pd.DataFrame({"coverage": [1.0, coverage], "density": [0.3, density], "mass": [1.0, 0.5]})
+    traj["res_dim"], traj["n"] = [0, len(limits)], [20, points or cases]
+    return Box(number, traj, 1, limits, coverage, density, 0.5, cases, points or cases)
+
+
+UNC = pd.DataFrame({"trust.initial": [0.21, 0.4, 0.63, 0.79], "citizens.q": [0.04, 0.08, 0.12, 0.16]})
+
+
+def test_flip_report_says_plainly_when_no_box_reaches_the_density_threshold() -> None:
+    from simulation.experiments.advise import flip_lines
+
+    case = np.array([True, False, True, False] * 8)
+    box = _box(1, 0.5, 11, {"trust.initial": (0.276, 0.761)}, points=22)
+    text = "\n".join(flip_lines([box], case, 19, True, UNC))
+    assert "No region of the uncertainty space explains the flips: best box density 0.50 < 0.8" in text
+    assert "not a finding" in text
+    assert "**box 1**" not in text and "0.276" not in text  # its limits are not presented as a finding
+    # Without a flip against the runner-up the case is "the best is not first".
+    text = "\n".join(flip_lines([box], case, 19, False, UNC))
+    assert "explains where strategy 19 is not first: best box density 0.50 < 0.8" in text
+
+
+def test_flip_report_gives_only_the_restricting_side_and_flags_few_cases() -> None:
+    from simulation.experiments.advise import flip_boxes_table, flip_lines
+
+    case = np.array([True] * 4 + [False] * 28)
+    # 0.21 and 0.16 are the sample's minimum and maximum: those bounds restrict nothing.
+    box = _box(1, 1.0, 4, {"trust.initial": (0.21, 0.6256), "citizens.q": (0.05, 0.16)})
+    text = "\n".join(flip_lines([box], case, 12, True, UNC))
+    assert "**box 1**: trust.initial ≤ 0.6256 and citizens.q ≥ 0.05 —" in text
+    assert "0.21 ≤" not in text
+    assert "fitted to 4 cases, likely overfitted" in text
+    both = _box(1, 0.9, 12, {"trust.initial": (0.3, 0.6)})
+    text = "\n".join(flip_lines([both], np.array([True] * 12 + [False] * 20), 12, True, UNC))
+    assert "0.3 ≤ trust.initial ≤ 0.6" in text and "overfitted" not in text
+    table = flip_boxes_table([box], UNC).set_index("input")
+    assert table.loc["trust.initial", ["low_restricts", "high_restricts"]].tolist() == [False, True]
+    assert table.loc["citizens.q", ["low_restricts", "high_restricts"]].tolist() == [True, False]
+    assert table["finding"].all() and table["few_cases"].all()
+
+
+def test_flip_report_separates_a_second_box_below_the_threshold() -> None:
+    from simulation.experiments.advise import flip_lines
+
+    case = np.array([True] * 16 + [False] * 16)
+    good = _box(1, 0.85, 12, {"trust.initial": (0.3, 0.79)}, coverage=0.7)
+    weak = _box(2, 0.4, 3, {"citizens.q": (0.05, 0.1)})
+    text = "\n".join(flip_lines([good, weak], case, 3, True, UNC))
+    assert "**box 1**: trust.initial ≥ 0.3" in text
+    assert "box 2: no further region (best box density 0.40 < 0.8; not a finding)" in text

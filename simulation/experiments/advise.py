@@ -82,6 +82,12 @@ OBJECTIVES = (
 OBJ_NAMES = [o[0] for o in OBJECTIVES]
 KPIS_NEEDED = ("total_cost", "months_to_first_service", "final_adoption", "collapsed", "final_legitimacy")
 
+#: PRIM on the ranking flips: a box is a finding only at this density; fewer cases than
+#: FEW_CASES inside it are flagged as likely overfitted.
+MIN_DENSITY = 0.8
+MASS_MIN = 0.1
+FEW_CASES = 10
+
 QUICK = {"strategies": 8, "scenarios": 12, "replications": 1, "citizens": 2000}
 FULL = {"strategies": 24, "scenarios": 32, "replications": 1}
 
@@ -266,7 +272,7 @@ def thresholds_default(own: pd.DataFrame, base: dict[str, Any]) -> dict[str, tup
 
 def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Path:
     """Compute the tables, figures and report.md of an ``advise`` folder."""
-    from .discover import boxes_table, plot_limits, plot_tradeoff, run_prim
+    from .discover import plot_limits, plot_tradeoff, run_prim
 
     out = Path(out)
     meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -349,15 +355,25 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     unc_out["flip"] = flip
     unc_out["best_not_first"] = not_first
     figures = out / "figures"
-    found = run_prim(unc_frame.reset_index(drop=True), case, boxes=2, min_density=0.8, mass_min=0.1)
-    fig_t = plot_tradeoff(found, figures, "advise_flip_tradeoff", f"PRIM: {case_label}")
-    fig_b = plot_limits(
-        found,
-        unc_frame.reset_index(drop=True),
-        figures,
-        "advise_flip_boxes",
-        "Uncertainties that flip the ranking",
+    found = run_prim(
+        unc_frame.reset_index(drop=True), case, boxes=2, min_density=MIN_DENSITY, mass_min=MASS_MIN
     )
+    fig_t = plot_tradeoff(
+        found, figures, "advise_flip_tradeoff", f"PRIM: {case_label}", min_density=MIN_DENSITY, few=FEW_CASES
+    )
+    findings = [b for b in found if is_finding(b)]
+    limits_title = "Uncertainties that flip the ranking"
+    if found and not findings:
+        limits_title += f"\nno box reaches density {MIN_DENSITY:g} (best {max(b.density for b in found):.2f}): not a finding"
+    elif len(findings) < len(found):
+        limits_title += (
+            f"\n(box {', '.join(str(b.number) for b in found if not is_finding(b))}: below density "
+        )
+        limits_title += f"{MIN_DENSITY:g}, not a finding)"
+    thin = [b for b in findings if b.cases < FEW_CASES]
+    if thin:
+        limits_title += "\n" + "; ".join(f"box {b.number}: {few_text(b, sep='')}" for b in thin)
+    fig_b = plot_limits(found, unc_frame.reset_index(drop=True), figures, "advise_flip_boxes", limits_title)
 
     # Files.
     def write_csv(table: pd.DataFrame, name: str, index: bool = True) -> None:
@@ -368,8 +384,8 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     write_csv(summary, "strategies.csv")
     write_csv(unc_out, "scenarios.csv")
     write_csv(regret.reset_index(), "regret.csv", index=False)
-    write_csv(boxes_table(found), "flip_boxes.csv", index=False)
-    fig_p = plot_pareto(summary, figures)
+    write_csv(flip_boxes_table(found, unc_frame), "flip_boxes.csv", index=False)
+    fig_p = plot_pareto(summary, figures, months)
     fig_c = plot_parallel(summary, figures)
     fig_r = plot_regret(summary, norm_regret, figures)
 
@@ -402,6 +418,114 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     return report
 
 
+def is_finding(box: Any, min_density: float = MIN_DENSITY) -> bool:
+    """A PRIM box counts as a finding only if its density reaches the threshold."""
+    return bool(box.density >= min_density - 1e-12)
+
+
+def box_where(box: Any, x: pd.DataFrame) -> str:
+    """The box's restrictions, only the sides that restrict: a bound at the sample's minimum or
+    maximum excludes no scenario (``trust.initial ≤ 0.63``, not ``0.21 ≤ trust.initial ≤ 0.63``)."""
+    from .discover import active_text, describe_limit
+
+    parts = []
+    for name, lim in box.limits.items():
+        if len(lim) == 2 and name in x.columns:
+            parts.append(active_text(lim, float(x[name].min()), float(x[name].max()), name, digits=4))
+        else:
+            parts.append(describe_limit(name, lim))
+    return " and ".join(parts) or "(the whole space)"
+
+
+def few_text(box: Any, few: int = FEW_CASES, sep: str = "; the densest box is ") -> str:
+    """``fitted to 4 cases, likely overfitted`` when the box holds fewer than ``few`` cases."""
+    if box.cases >= few:
+        return ""
+    return f"{sep}fitted to {box.cases} case{'s' if box.cases != 1 else ''}, likely overfitted"
+
+
+def flip_lines(
+    found: list[Any],
+    case: np.ndarray,
+    best: int,
+    flips: bool,
+    x: pd.DataFrame,
+    *,
+    min_density: float = MIN_DENSITY,
+    mass_min: float = MASS_MIN,
+    few: int = FEW_CASES,
+) -> list[str]:
+    """The PRIM paragraph of the report: boxes that reach ``min_density`` are findings (flagged
+    when fitted to fewer than ``few`` cases); if none does, it says so plainly."""
+    what = "the runner-up beats the best" if flips else f"strategy {best} is not first"
+    explains = "the flips" if flips else f"where strategy {best} is not first"
+    base_rate = float(np.mean(case)) if len(case) else 0.0
+    if not found:
+        if np.any(case):
+            return ["PRIM found no box that separates these scenarios from the rest.", ""]
+        return [f"Strategy {best} is first in every scenario of the sample: the ranking does not flip.", ""]
+
+    def stats(b: Any, flag: str = "") -> str:
+        lift = b.density / base_rate if base_rate else float("nan")
+        return (
+            f"coverage {b.coverage:.2f}, density {b.density:.2f} (base rate {base_rate:.2f}, lift {lift:.1f}), "
+            f"mass {b.mass:.2f} ({b.cases} case{'s' if b.cases != 1 else ''} in {b.points} points{flag})"
+        )
+
+    good = [b for b in found if is_finding(b, min_density)]
+    if not good:
+        top = max(found, key=lambda b: b.density)
+        return [
+            f"No region of the uncertainty space explains {explains}: best box density {top.density:.2f} < "
+            f"{min_density:g}. PRIM on the uncertainty inputs (case = {what}, smallest box mass {mass_min:g}) "
+            f"found no box on its peeling trajectory that reaches density {min_density:g}; the densest has "
+            f"{stats(top)}. That is not a finding: no box concentrates the cases to density "
+            f"{min_density:g}{few_text(top, few)} (`flip_boxes.csv` keeps the densest box with `finding` = false).",
+            "",
+        ]
+    lines = [
+        f"PRIM on the uncertainty inputs (case = {what}; on each peeling trajectory the box with the highest "
+        f"coverage at density ≥ {min_density:g}, smallest box mass {mass_min:g}; a bound at the sample's "
+        "minimum or maximum restricts nothing and is left out):",
+        "",
+    ]
+    for b in found:
+        if is_finding(b, min_density):
+            lines.append(f"- **box {b.number}**: {box_where(b, x)} — {stats(b, few_text(b, few, '; '))}")
+        else:
+            lines.append(
+                f"- box {b.number}: no further region (best box density {b.density:.2f} < {min_density:g}; "
+                "not a finding)"
+            )
+    lines.append("")
+    return lines
+
+
+def flip_boxes_table(found: list[Any], x: pd.DataFrame) -> pd.DataFrame:
+    """``discover.boxes_table`` plus ``finding`` (density reaches the threshold), ``few_cases``
+    (fewer than FEW_CASES cases inside) and whether each bound restricts anything."""
+    from .discover import active_side, boxes_table
+
+    table = boxes_table(found)
+    by_number = {b.number: b for b in found}
+    table["finding"] = [is_finding(by_number[n]) for n in table["box"]]
+    table["few_cases"] = [by_number[n].cases < FEW_CASES for n in table["box"]]
+    low_active, high_active = [], []
+    for _, row in table.iterrows():
+        if row["input"] in x.columns and pd.notna(row["low"]):
+            lo, hi = active_side(
+                (row["low"], row["high"]), float(x[row["input"]].min()), float(x[row["input"]].max())
+            )
+            low_active.append(lo is not None)
+            high_active.append(hi is not None)
+        else:
+            low_active.append(None)
+            high_active.append(None)
+    table["low_restricts"] = low_active
+    table["high_restricts"] = high_active
+    return table
+
+
 def _lever_text(row: pd.Series) -> str:
     s = f"{row['service.model']}, {row['rollout.strategy']}"
     if row["rollout.strategy"] == "phased":
@@ -429,8 +553,6 @@ def report_lines(
     found: list[Any],
     unc: pd.DataFrame,
 ) -> list[str]:
-    from .discover import box_lines
-
     n_s, n_u, reps = len(adv["strategies"]), len(adv["scenarios"]), int(exp["replications"])
     ranges = adv["uncertainty_ranges"]
     lines = [
@@ -499,19 +621,7 @@ def report_lines(
     )
     lines.append("")
     case = flip if flip.any() else not_first
-    what = "the runner-up beats the best" if flip.any() else f"strategy {best} is not first"
-    if found:
-        lines += [
-            f"PRIM on the uncertainty inputs (case = {what}; the box with the highest coverage at density ≥ 0.8, "
-            "smallest box mass 0.1):",
-            "",
-            *box_lines(found, float(case.mean())),
-            "",
-        ]
-    elif case.any():
-        lines += ["PRIM found no box that separates these scenarios from the rest.", ""]
-    else:
-        lines += [f"Strategy {best} is first in every scenario of the sample: the ranking does not flip.", ""]
+    lines += flip_lines(found, case, best, bool(flip.any()), unc)
     if len(unc) < 30:
         lines += [
             f"With {len(unc)} uncertainty scenarios the boxes are indicative only; use more "
@@ -527,29 +637,130 @@ def report_lines(
 
 
 # ---------------------------------------------------------------------- figures
-def plot_pareto(summary: pd.DataFrame, folder: Path) -> str:
+#: Categorical colours for highlighted strategies: tab10 without its grey (index 7), which
+#: the dominated strategies use; black is strategy 0.
+HIGHLIGHT = ("C0", "C1", "C2", "C3", "C4", "C5", "C6", "C8", "C9")
+
+
+def _label_groups(xy_px: np.ndarray, order: list[int], radius: float = 5.0) -> list[list[int]]:
+    """Points (indices, in priority order) that lie within ``radius`` pixels of a group's first
+    point share one label."""
+    groups: list[list[int]] = []
+    for i in order:
+        for g in groups:
+            if np.hypot(*(xy_px[i] - xy_px[g[0]])) <= radius:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _overlaps(
+    box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]
+) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in others)
+
+
+def place_labels(
+    ax: Any,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    texts: list[str],
+    order: list[int],
+    *,
+    keep: set[int],
+    fontsize: float = 7.0,
+    styles: dict[int, dict[str, Any]] | None = None,
+    rings: dict[int, float] | None = None,
+) -> int:
+    """Label the points ``(xs, ys)`` without overlaps (a simple greedy search): points closer than
+    a few pixels share one label ("5,9,11"); each label tries offsets around its point at growing
+    distances (with a leader line when far) and takes the first free place inside the axes. Labels
+    in ``keep`` are always drawn (at their last candidate if nothing is free); others are left out
+    when there is no room. Returns the number of labels left out. The figure's layout must be final
+    (``draw_without_rendering``) so that data and pixel coordinates agree."""
+    fig = ax.figure
+    dpi = fig.dpi
+    px = ax.transData.transform(np.column_stack([xs, ys]))
+    frame = ax.get_window_extent()
+    mark = 5.0 * dpi / 72  # marker half-size, px
+    taken = [(x - mark, y - mark, x + mark, y + mark) for x, y in px]
+    for k, extra in (rings or {}).items():  # a ring around a point keeps labels off it
+        r_px = extra * dpi / 72
+        taken.append((px[k][0] - r_px, px[k][1] - r_px, px[k][0] + r_px, px[k][1] + r_px))
+    h = 1.25 * fontsize * dpi / 72
+    dirs = [(1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1), (1, 0), (-1, 0)]
+    skipped = 0
+    for group in _label_groups(px, order):
+        i = group[0]
+        text = ",".join(
+            texts[j] for j in sorted(group, key=lambda j: int(texts[j]) if texts[j].isdigit() else 0)
+        )
+        w = (0.62 * len(text) + 0.4) * fontsize * dpi / 72
+        x, y = px[i]
+        chosen = None
+        for r in (0.0, 4.0, 10.0, 18.0, 28.0, 40.0):
+            r_px = r * dpi / 72
+            for dx, dy in dirs:
+                gap = (0.6 if dx and dy else 1.0) * mark + r_px
+                cx = x + dx * gap
+                cy = y + dy * gap
+                x0 = cx if dx > 0 else (cx - w if dx < 0 else cx - w / 2)
+                y0 = cy if dy > 0 else (cy - h if dy < 0 else cy - h / 2)
+                box = (x0, y0, x0 + w, y0 + h)
+                inside = (
+                    frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+                )
+                if inside and not _overlaps(box, taken):
+                    chosen = (box, r)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            if not set(group) & keep:
+                skipped += 1
+                continue
+            box = (x + mark, y + mark, x + mark + w, y + mark + h)
+            chosen = (box, 0.0)
+        box, r = chosen
+        taken.append(box)
+        style = {"fontsize": fontsize}
+        for j in group:
+            style.update((styles or {}).get(j, {}))
+        ann = ax.annotate(
+            text,
+            (xs[i], ys[i]),
+            xytext=((box[0] - x) * 72 / dpi, (box[1] - y) * 72 / dpi),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.45", "shrinkA": 0, "shrinkB": 3}
+            if r >= 10
+            else None,
+            **style,
+        )
+        ann.set_in_layout(False)
+    return skipped
+
+
+def plot_pareto(summary: pd.DataFrame, folder: Path, months: int) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     from .discover import save_figure
 
-    fig = Figure(figsize=(10.5, 4.4), layout="constrained")
+    fig = Figure(figsize=(10.5, 5.0), layout="constrained")
     axes = fig.subplots(1, 2)
     pairs = (("cost", "adoption"), ("first_service", "legitimacy"))
+    label = {o[0]: o[1] for o in OBJECTIVES}
+    arrow = {o[0]: "↑" if o[2] > 0 else "↓" for o in OBJECTIVES}
+    dom = summary[~summary["pareto"]]
+    par = summary[summary["pareto"]]
+    sc = None
     for ax, (xa, ya) in zip(axes, pairs, strict=True):
-        dom = summary[~summary["pareto"]]
-        par = summary[summary["pareto"]]
-        ax.scatter(
-            dom[xa],
-            dom[ya],
-            c=dom["collapse"],
-            cmap="Reds",
-            vmin=0,
-            vmax=1,
-            s=40,
-            marker="o",
-            edgecolors="0.5",
-            label="dominated",
-        )
+        ax.scatter(dom[xa], dom[ya], c=dom["collapse"], cmap="Reds", vmin=0, vmax=1, s=40, edgecolors="0.5")
         sc = ax.scatter(
             par[xa],
             par[ya],
@@ -560,27 +771,64 @@ def plot_pareto(summary: pd.DataFrame, folder: Path) -> str:
             s=110,
             marker="*",
             edgecolors="k",
-            label="Pareto set",
         )
-        for s, row in summary.iterrows():
-            ax.annotate(str(s), (row[xa], row[ya]), xytext=(4, 3), textcoords="offset points", fontsize=7)
-        label = {o[0]: o[1] for o in OBJECTIVES}
-        ax.set_xlabel(f"{label[xa]} (mean) ↓")
-        ax.set_ylabel(f"{label[ya]} (mean) ↑")
+        if 0 in summary.index:
+            ax.scatter(
+                [summary.loc[0, xa]], [summary.loc[0, ya]], s=330, facecolors="none", edgecolors="C0", lw=2.0
+            )
+        never = f"; never = {months + 1}" if xa == "first_service" else ""
+        ax.set_xlabel(f"{label[xa]} (mean{never}) {arrow[xa]}")
+        ax.set_ylabel(f"{label[ya]} (mean) {arrow[ya]}")
         ax.grid(alpha=0.3)
-    axes[0].legend(loc="lower right", fontsize=8)
-    fig.colorbar(sc, ax=axes, label="collapse risk")
+        ax.margins(0.08)
+    handles = [
+        Line2D([], [], ls="", marker="o", mfc="white", mec="0.5", ms=7, label="dominated"),
+        Line2D([], [], ls="", marker="*", mfc="white", mec="k", ms=11, label="Pareto set (5 objectives)"),
+        Line2D(
+            [], [], ls="", marker="o", mfc="none", mec="C0", mew=2.0, ms=15, label="strategy 0 (as written)"
+        ),
+    ]
+    fig.colorbar(sc, ax=axes, label="collapse risk", shrink=0.9)
     fig.suptitle("Strategies: means over the uncertainty sample (numbers = strategy)", fontsize=10)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+        title="The Pareto set is non-dominated on all five objectives (cost, first service, adoption, collapse "
+        "risk, legitimacy), so a star can look\ndominated in a 2-D view. Months to first service: never reached "
+        f"counts as the horizon + 1 = {months + 1}.",
+        title_fontsize=8,
+    )
+    fig.draw_without_rendering()  # final layout, so labels can be placed in pixels
+    order = sorted(
+        range(len(summary)),
+        key=lambda k: (summary.index[k] != 0, not summary["pareto"].iloc[k], int(summary["rank"].iloc[k])),
+    )
+    keep = {k for k in range(len(summary)) if summary.index[k] == 0 or summary["pareto"].iloc[k]}
+    styles = {k: {"color": "C0", "fontweight": "bold"} for k in range(len(summary)) if summary.index[k] == 0}
+    texts = [str(s) for s in summary.index]
+    for ax, (xa, ya) in zip(axes, pairs, strict=True):
+        place_labels(
+            ax,
+            summary[xa].to_numpy(float),
+            summary[ya].to_numpy(float),
+            texts,
+            order,
+            keep=keep,
+            styles=styles,
+            rings={k: 11.0 for k in styles},
+        )
     return save_figure(fig, folder, "advise_pareto")
 
 
 def plot_parallel(summary: pd.DataFrame, folder: Path) -> str:
-    import matplotlib
     from matplotlib.figure import Figure
 
     from .discover import save_figure
 
-    fig = Figure(figsize=(8.5, 4.4), layout="constrained")
+    fig = Figure(figsize=(9.0, 4.6), layout="constrained")
     ax = fig.add_subplot()
     cols = []
     for name, _, d in OBJECTIVES:
@@ -588,47 +836,112 @@ def plot_parallel(summary: pd.DataFrame, folder: Path) -> str:
         lo, hi = v.min(), v.max()
         scaled = (v - lo) / (hi - lo) if hi > lo else v * 0 + 0.5
         cols.append(scaled if d > 0 else 1 - scaled)
-    mat = np.column_stack(cols)
+    mat = pd.DataFrame(np.column_stack(cols), index=summary.index)
     xs = np.arange(len(OBJECTIVES))
-    k = 0
-    for (s, row), y in zip(summary.iterrows(), mat, strict=True):
-        if row["pareto"]:
-            colour = matplotlib.colormaps["tab20"](k % 20)
-            ax.plot(xs, y, lw=2.0, color=colour, label=f"strategy {s}", marker="o")
-            k += 1
-        else:
-            ax.plot(xs, y, lw=0.8, color="0.75", zorder=0)
+    # summary is sorted by rank: the first Pareto strategies are the best by score.
+    pareto = [s for s in summary.index if summary.loc[s, "pareto"] and s != 0]
+    coloured = pareto if len(pareto) <= len(HIGHLIGHT) else pareto[:8]
+    rest = [s for s in pareto if s not in coloured]
+    for s in summary.index:
+        if not summary.loc[s, "pareto"] and s != 0:
+            ax.plot(xs, mat.loc[s], lw=0.7, color="0.8", zorder=0)
+    for k, s in enumerate(rest):
+        ax.plot(
+            xs,
+            mat.loc[s],
+            lw=0.9,
+            ls="--",
+            color="0.35",
+            zorder=1,
+            label=f"other Pareto strategies ({len(rest)})" if k == 0 else None,
+        )
+    for k, s in enumerate(coloured):
+        r = int(summary.loc[s, "rank"])
+        ax.plot(
+            xs, mat.loc[s], lw=2.0, color=HIGHLIGHT[k], marker="o", ms=4, zorder=2, label=f"{s} (rank {r})"
+        )
+    if 0 in summary.index:
+        r = int(summary.loc[0, "rank"])
+        tag = "Pareto" if summary.loc[0, "pareto"] else "dominated"
+        ax.plot(
+            xs,
+            mat.loc[0],
+            lw=2.8,
+            color="k",
+            ls=(0, (4, 1.5)),
+            marker="s",
+            ms=5,
+            zorder=3,
+            label=f"0 = as written (rank {r}, {tag})",
+        )
     ax.set_xticks(xs, [f"{o[1]}\n({'↑' if o[2] > 0 else '↓'})" for o in OBJECTIVES], fontsize=8)
     ax.set_ylabel("rescaled over strategies (1 = best)")
     ax.set_ylim(-0.05, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="Pareto set")
-    ax.set_title("Parallel coordinates of the strategy means (grey: dominated)", fontsize=10)
+    title = "Pareto set (top 8 by score)" if rest else "Pareto set"
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title=title, title_fontsize=8)
+    ax.set_title(
+        "Parallel coordinates of the strategy means (light grey: dominated"
+        + ("; dark dashed: other Pareto strategies)" if rest else ")"),
+        fontsize=10,
+    )
     return save_figure(fig, folder, "advise_parallel")
 
 
 def plot_regret(summary: pd.DataFrame, norm_regret: pd.DataFrame, folder: Path) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     from .discover import save_figure
 
-    fig = Figure(figsize=(10.5, 4.4), layout="constrained")
+    fig = Figure(figsize=(10.5, 4.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[2, 1])
     order = list(summary.index)
     xs = np.arange(len(order))
     w = 0.8 / len(OBJECTIVES)
+    zero_seen = False
     for j, (name, label, _) in enumerate(OBJECTIVES):
-        ax1.bar(xs + (j - 2) * w, norm_regret.loc[order, name], width=w, label=label)
+        v = norm_regret.loc[order, name].to_numpy(float)
+        ax1.bar(xs + (j - 2) * w, v, width=w, label=label, color=f"C{j}")
+        z = np.abs(v) < 1e-12
+        if z.any():  # a zero regret is a result, not a missing bar
+            ax1.scatter(
+                xs[z] + (j - 2) * w,
+                np.zeros(int(z.sum())),
+                marker="^",
+                s=26,
+                color=f"C{j}",
+                edgecolors="k",
+                linewidths=0.5,
+                zorder=3,
+                clip_on=False,
+            )
+            zero_seen = True
     ax1.set_xticks(xs, [f"{s}{'*' if summary.loc[s, 'pareto'] else ''}" for s in order], fontsize=8)
-    ax1.set_xlabel("strategy (by rank; * = Pareto set)")
+    for tick, s in zip(ax1.get_xticklabels(), order, strict=True):
+        if s == 0:
+            tick.set_fontweight("bold")
+    ax1.set_xlabel("strategy (by rank; * = Pareto set; bold = 0, as written)")
     ax1.set_ylabel("max regret / objective's range")
-    ax1.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    ax1.set_ylim(0, 1.05)
+    handles, _ = ax1.get_legend_handles_labels()
+    if zero_seen:
+        handles.append(
+            Line2D([], [], ls="", marker="^", mfc="0.7", mec="k", ms=6, label="zero regret (bar of height 0)")
+        )
+    ax1.legend(handles=handles, fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     ax1.grid(alpha=0.3, axis="y")
     ax1.set_title("Worst-case regret over the uncertainty sample", fontsize=10)
-    ax2.barh(xs, summary.loc[order, "satisficing_share"], color="C2")
-    ax2.set_yticks(xs, [str(s) for s in order], fontsize=8)
+    share = summary.loc[order, "satisficing_share"].to_numpy(float)
+    colour = "0.25"  # not one of the objective colours
+    ax2.barh(xs, share, color=colour, height=0.7)
+    zero = share < 1e-12
+    ax2.scatter(np.zeros(int(zero.sum())), xs[zero], marker="D", s=14, color=colour, clip_on=False, zorder=3)
+    for y, v in zip(xs, share, strict=True):
+        ax2.text(v + 0.015, y, f"{v:.2f}", va="center", ha="left", fontsize=7)
+    ax2.set_yticks(xs, [f"{s}{' (as written)' if s == 0 else ''}" for s in order], fontsize=8)
     ax2.invert_yaxis()
-    ax2.set_xlim(0, 1)
+    ax2.set_xlim(0, 1.12)
     ax2.set_xlabel("share of runs meeting every threshold")
     ax2.set_title("Satisficing share", fontsize=10)
     ax2.grid(alpha=0.3, axis="x")

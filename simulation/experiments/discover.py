@@ -161,43 +161,93 @@ def save_figure(fig: Any, folder: Path, stem: str) -> str:
     return f"figures/{stem}.png"
 
 
-def plot_tradeoff(found: list[Box], folder: Path, stem: str, title: str) -> str:
+def plot_tradeoff(
+    found: list[Box],
+    folder: Path,
+    stem: str,
+    title: str,
+    *,
+    min_density: float | None = None,
+    few: int | None = None,
+) -> str:
+    """The peeling trajectories (coverage against density, colour = restricted inputs) with the
+    chosen box circled. With ``min_density``, a box below it is marked "best, below threshold"
+    (a dashed grey circle) instead of "chosen", and the threshold is drawn; with ``few``, a box
+    holding fewer cases is labelled "likely overfitted"."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
     markers = "os^Dv"
+    top = max((int(b.trajectory["res_dim"].max()) for b in found), default=0)
+    base = matplotlib_colormap("viridis", top + 1)
+    cmap = ListedColormap(base)
+    norm = BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
+    sc = None
     for b in found:
         t = b.trajectory
         sc = ax.scatter(
             t["coverage"],
             t["density"],
             c=t["res_dim"],
-            cmap="viridis",
+            cmap=cmap,
+            norm=norm,
             s=22,
             marker=markers[(b.number - 1) % 5],
         )
         ax.plot(t["coverage"], t["density"], lw=0.6, color="0.6", zorder=0)
+        below = min_density is not None and b.density < min_density - 1e-12
+        overfit = (
+            f", {b.cases} case{'s' if b.cases != 1 else ''}: likely overfitted"
+            if few and b.cases < few
+            else ""
+        )
         ax.scatter(
             [b.coverage],
             [b.density],
             s=140,
             facecolors="none",
-            edgecolors="red",
+            edgecolors="0.35" if below else "red",
+            linestyle="--" if below else "-",
             lw=1.6,
-            label=f"box {b.number}",
+            label=(
+                f"box {b.number}: best, below threshold (density {b.density:.2f} < {min_density:g}{overfit})"
+                if below
+                else f"box {b.number}" + (f" (chosen{overfit})" if min_density is not None else overfit)
+            ),
         )
-    if found:
-        fig.colorbar(sc, ax=ax, label="restricted inputs")
+    if sc is not None:
+        bar = fig.colorbar(sc, ax=ax, label="restricted inputs")
+        bar.set_ticks(range(top + 1))
+    if min_density is not None:
+        ax.axhline(min_density, color="red", lw=0.8, ls=":", label=f"density threshold {min_density:g}")
+    cov = np.concatenate(
+        [b.trajectory["coverage"].to_numpy(dtype=float) for b in found] or [np.array([0.0, 1.0])]
+    )
+    lo, hi = float(cov.min()), float(cov.max())
+    pad = max(0.05, 0.08 * (hi - lo))
+    ax.set_xlim(max(0.0, lo - pad), min(1.0, hi + pad) + 0.01)  # coverage never exceeds 1
+    if not found:
+        ax.text(0.5, 0.5, "no PRIM box (no cases, or none found)", ha="center", va="center", color="0.4")
+    if found and hi - lo < 1e-9:
+        ax.text(0.02, 0.97, f"every step at coverage {hi:.2f}", transform=ax.transAxes, va="top", fontsize=8)
     ax.set_xlabel("coverage (share of all cases inside the box)")
-    ax.set_ylabel("density (share of cases inside the box)")
-    ax.set_xlim(0, 1.02)
+    ax.set_ylabel("density (share of the box's points that are cases)")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     if found:
-        ax.legend(loc="lower left")
+        ax.legend(loc="lower left", fontsize=8)
     ax.set_title(title, fontsize=10)
     return save_figure(fig, folder, stem)
+
+
+def matplotlib_colormap(name: str, n: int) -> np.ndarray:
+    """``n`` evenly spaced colours of a matplotlib colormap (one per restricted-input count)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps[name]
+    return cmap(np.linspace(0.0, 1.0, n)) if n > 1 else cmap(np.array([0.5]))
 
 
 def plot_limits(found: list[Box], x: pd.DataFrame, folder: Path, stem: str, title: str) -> str:
@@ -224,9 +274,7 @@ def plot_limits(found: list[Box], x: pd.DataFrame, folder: Path, stem: str, titl
             ax.barh(i, right - left, left=left, color=f"C{b.number - 1}", height=0.6, alpha=0.8)
             ax.text(0.0, i + 0.38, f"{lo0:.3g}", fontsize=7, ha="left", va="bottom")
             ax.text(1.0, i + 0.38, f"{hi0:.3g}", fontsize=7, ha="right", va="bottom")
-            ax.text(
-                (left + right) / 2, i, f"{lim[0]:.3g} .. {lim[1]:.3g}", ha="center", va="center", fontsize=7
-            )
+            ax.text((left + right) / 2, i, active_text(lim, lo0, hi0), ha="center", va="center", fontsize=7)
     if rows:
         ax.set_yticks(range(len(rows)), [f"box {b.number}: {n}" for b, n, _ in rows])
     else:
@@ -236,6 +284,27 @@ def plot_limits(found: list[Box], x: pd.DataFrame, folder: Path, stem: str, titl
     ax.set_xticks([])
     ax.set_title(title if rows else f"{title}\n(no box restricts any input)", fontsize=10)
     return save_figure(fig, folder, stem)
+
+
+def active_side(lim: tuple[float, float], lo0: float, hi0: float) -> tuple[float | None, float | None]:
+    """The bounds of a numeric limit that restrict anything: a bound at the sample's minimum
+    (or maximum) excludes no point, so it is None."""
+    tol = 1e-9 * max(abs(hi0 - lo0), 1.0)
+    lo, hi = lim
+    return (None if lo <= lo0 + tol else lo), (None if hi >= hi0 - tol else hi)
+
+
+def active_text(lim: tuple[float, float], lo0: float, hi0: float, name: str = "", digits: int = 3) -> str:
+    """``a ≤ name ≤ b``, ``name ≤ b`` or ``name ≥ a`` (only the sides that restrict)."""
+    lo, hi = active_side(lim, lo0, hi0)
+    f = f"{{:.{digits}g}}"
+    if lo is not None and hi is not None:
+        return f"{f.format(lo)} ≤ {name} ≤ {f.format(hi)}" if name else f"{f.format(lo)} .. {f.format(hi)}"
+    if hi is not None:
+        return f"{name} ≤ {f.format(hi)}" if name else f"≤ {f.format(hi)}"
+    if lo is not None:
+        return f"{name} ≥ {f.format(lo)}" if name else f"≥ {f.format(lo)}"
+    return f"{name} (not restricted)" if name else "(not restricted)"
 
 
 # ---------------------------------------------------------------------- tables
@@ -393,7 +462,9 @@ def discover(
     target = Path(out) if out else folder
     figures = target / "figures"
     title = f"{exp['name']}: {condition}"
-    fig_t = plot_tradeoff(found, figures, "discover_tradeoff", f"PRIM trade-off, {title}")
+    fig_t = plot_tradeoff(
+        found, figures, "discover_tradeoff", f"PRIM trade-off, {title}", min_density=min_density
+    )
     fig_l = plot_limits(found, prepare_inputs(x), figures, "discover_boxes", f"PRIM boxes, {title}")
     base_rate = float(y.mean())
     lines = [

@@ -680,7 +680,9 @@ def ExportCard(sim: Sim, frame: solara.Reactive[Frame | None]):
     def files() -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         with sim.lockstep.lock:
-            for tag, model, cfg in zip("AB", sim.models, sim.lockstep.configs, strict=True):
+            for tag, model, cfg in zip(
+                "AB"[: len(sim.models)], sim.models, sim.lockstep.configs, strict=True
+            ):
                 got = run_files(model, cfg, f"egov-sim app, {sim.settings[0].scenario}")
                 out.update({(f"{tag}/{k}" if two else k): b for k, b in got.items()})
         return out

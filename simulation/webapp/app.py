@@ -95,6 +95,10 @@ CSS = """
 .egov-lever { width: 100%; }
 .egov-lever .v-input { margin-top: 0; padding-top: 2px; }
 .egov-lever .v-messages { display: none; }
+/* A long label ("Initial detail: 0.50 0 vague … 1 blueprint") must not squeeze the slider's
+   track to nothing: the label wraps and the track keeps a usable width. */
+.egov-lever .v-input__slider .v-label { white-space: normal; flex: 0 1 auto; min-width: 0; }
+.egov-lever .v-input__slider .v-slider { flex: 1 0 96px; min-width: 96px; }
 .egov-events td { font-size: 0.85em; vertical-align: top; }
 """
 

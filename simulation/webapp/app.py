@@ -165,6 +165,7 @@ class Sim:
     views: dict[str, Any] = field(default_factory=dict)
     replications: Any = None  # replicate.Replications while or after running
     summary: dict[str, Any] | None = None
+    shown: Any = None  # the last Frame the page rendered (set by Views_, read by play)
 
     @classmethod
     def build(cls, a: Any, b: Any | None, seed: int) -> Sim:
@@ -375,7 +376,18 @@ def RunControls(
                 break
             if sim.value is not s:  # Reset while this frame was drawn
                 break
-            frame.set(Frame(s.lockstep.month, dict(s.views), rate, k))
+            new = Frame(s.lockstep.month, dict(s.views), rate, k)
+            frame.set(new)
+            # Wait until the page has rendered this frame (Views_ records it). A render
+            # that another thread runs (a button's handler, in the server's event loop)
+            # goes on for as long as the state changes during each of its passes: frames
+            # faster than it renders kept it (and the event loop) busy until play ended,
+            # so Pause took effect only then, or Solara gave up with "Too many renders".
+            waited = time.perf_counter()
+            while (
+                s.shown is not new and playing.value and sim.value is s and time.perf_counter() - waited < 2.0
+            ):
+                time.sleep(0.005)
             now = time.perf_counter()
             if now - last >= 1.0:  # months per second over the last second or so
                 rate = (s.lockstep.month - last_month) / (now - last)
@@ -498,6 +510,11 @@ def PartyInspector(sim: Sim, selected: solara.Reactive[int | None]):
 def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.Reactive[bool]):
     selected = solara.use_reactive(None)
     f = frame.value
+
+    def rendered() -> None:
+        sim.shown = f  # for play's back-pressure (a plain attribute: no re-render)
+
+    solara.use_effect(rendered, [id(f)])
     if f is None:
         return
     v = f.views

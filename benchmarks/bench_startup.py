@@ -6,9 +6,9 @@ For each size, N citizens x 120 months: the whole `egov-sim run` process (start-
 output files and figure) against benchmarks/bass_bare.py (the minimum a run must do) as
 fresh processes, alternated so both see the same machine load; best of --repeat each.
 Target: ratio <= 3 at 100,000 citizens. ``--baseline DIR``: also time another version of
-the package (a folder holding ``simulation/`` and ``scenarios/``, e.g. ``git archive OLD
-simulation scenarios experiments data | tar x -C DIR``), first on PYTHONPATH, in the same
-rounds, for a fair before/after on a busy machine.
+the package (a folder holding ``simulation/``, ``scenarios/`` and ``pyproject.toml``, e.g.
+``git archive OLD pyproject.toml simulation scenarios experiments data | tar x -C DIR``),
+first on PYTHONPATH, in the same rounds, for a fair before/after on a busy machine.
 
 Also prints what the parent process of `run` imports (heavy modules only; "(_Deferred)":
 Mesa's package __init__ not run; "(_OnFirstUse)": a stand-in, the real module not loaded)

@@ -15,10 +15,16 @@ N grows (at N = 50,000 the factor is 1.00002).
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .config import CitizensConfig
-from .network import adopted_neighbour_share, watts_strogatz
+from .network import NeighbourCounts, adopted_neighbour_share, small_world, to_scipy
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def digital_skill(cfg: CitizensConfig, age: np.ndarray, education: np.ndarray) -> np.ndarray:
@@ -53,13 +59,23 @@ class Population:
         self.legitimacy = self.legitimacy0.copy()
         self.adopted = rng.random(n) < cfg.initial_adoption
         self.adopted_at = np.where(self.adopted, 0, -1).astype(np.int32)
-        if cfg.network == "complete":
-            self.adjacency = None
-            self.degree = None
-        else:
-            self.adjacency = watts_strogatz(n, cfg.degree, cfg.rewiring, network_rng or rng)
-            self.degree = np.asarray(self.adjacency.sum(axis=1), dtype=np.float32).ravel()
+        #: The contacts as CSR arrays (None under full mixing): citizen i's contacts are
+        #: ``indices[indptr[i]:indptr[i + 1]]``.
+        self.indptr: np.ndarray | None = None
+        self.indices: np.ndarray | None = None
+        self.degree: np.ndarray | None = None
+        self._counts: NeighbourCounts | None = None
+        if cfg.network != "complete":
+            self.indptr, self.indices = small_world(n, cfg.degree, cfg.rewiring, network_rng or rng)
+            self._counts = NeighbourCounts(self.indptr, self.indices)
+            self.degree = self._counts.degree
         self._efficacy = np.ones(n)
+
+    @cached_property
+    def adjacency(self) -> sp.csr_matrix | None:
+        """The network as a 0/1 scipy CSR matrix (None under full mixing); built on first
+        use, the model itself works on :attr:`indptr` / :attr:`indices`."""
+        return None if self.indptr is None else to_scipy(self.indptr, self.indices)
 
     def set_skill_dependence(self, d: float) -> None:
         """Precompute ``1 - d + d * skill`` for the service model's skill dependence d."""
@@ -67,7 +83,10 @@ class Population:
 
     def adoption_probability(self, service: float, privacy_drag: float) -> np.ndarray:
         """Monthly adoption probability of every citizen (adopters included)."""
-        share = adopted_neighbour_share(self.adjacency, self.degree, self.adopted)
+        if self._counts is None:
+            share = adopted_neighbour_share(None, None, self.adopted)
+        else:
+            share = self._counts.share(self.adopted)
         prob = (self.cfg.p + self.cfg.q * share) * (service * self._efficacy)
         if privacy_drag > 0.0:
             prob *= 1.0 - privacy_drag * self.privacy

@@ -337,10 +337,10 @@ class Citizen(mesa.Agent):
 
     @property
     def contacts(self) -> list[int]:
-        adj = self.model.population.adjacency
-        if adj is None:
-            return [i for i in range(self.model.population.n) if i != self.index]
-        return adj.indices[adj.indptr[self.index] : adj.indptr[self.index + 1]].tolist()
+        pop = self.model.population
+        if pop.indptr is None:
+            return [i for i in range(pop.n) if i != self.index]
+        return pop.indices[pop.indptr[self.index] : pop.indptr[self.index + 1]].tolist()
 
 
 class Business(Citizen):

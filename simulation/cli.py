@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .scenario_io import ScenarioError
+from .errors import ScenarioError
 
 #: Modules that add sub-commands with ``register(subparsers)``; skipped when absent.
 PLUGINS = ("simulation.experiments.cli", "simulation.webapp.cli", "simulation.validation.cli")
@@ -220,20 +220,24 @@ def warn_about(config, name: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import Plotter, default_out_dir, run, write_outputs
-    from .scenario_io import load_scenario, resolve_path
+    from .plot_process import Plotter
 
-    sets = list(args.set)  # --seed and --steps are validated like [run] seed / months
-    sets += [f"run.seed={args.seed}"] if args.seed is not None else []
-    sets += [f"run.months={args.steps}"] if args.steps is not None else []
-    sets += [f"citizens.count={args.citizens}"] if args.citizens is not None else []
-    config = load_scenario(args.scenario, sets=sets)
-    label = Path(str(args.scenario)).stem
-    warn_about(config, label)
-    out = Path(args.out) if args.out else default_out_dir(label)
-    check_out_dir(out, args.force)
-    plotter = Plotter()  # imports matplotlib on the other core while the model runs
+    # Started by main() before anything heavy is imported: the helper imports matplotlib on
+    # the other core while this process imports the model, validates and runs.
+    plotter = getattr(args, "plotter", None) or Plotter()
     try:
+        from .runner import default_out_dir, run, write_outputs
+        from .scenario_io import load_scenario, resolve_path
+
+        sets = list(args.set)  # --seed and --steps are validated like [run] seed / months
+        sets += [f"run.seed={args.seed}"] if args.seed is not None else []
+        sets += [f"run.months={args.steps}"] if args.steps is not None else []
+        sets += [f"citizens.count={args.citizens}"] if args.citizens is not None else []
+        config = load_scenario(args.scenario, sets=sets)
+        label = Path(str(args.scenario)).stem
+        warn_about(config, label)
+        out = Path(args.out) if args.out else default_out_dir(label)
+        check_out_dir(out, args.force)
         result = run(config)
         write_outputs(result, out, str(resolve_path(args.scenario)), plotter)
     finally:
@@ -480,9 +484,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
+def _early_plotter(argv: list[str]):
+    """For ``run`` (not its --help), the plotting helper process, started before the
+    parser imports the plug-ins (configuration, pydantic, numpy): its Python start and
+    matplotlib import are then off the critical path. Stopped again if ``run`` fails."""
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    if argv[:1] != ["run"] or "-h" in words or "--help" in words:
+        return None
+    from .plot_process import Plotter
+
+    return Plotter()
+
+
 def _main(argv: Sequence[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    plotter = _early_plotter(argv)
+    try:
+        return _dispatch(argv, plotter)
+    finally:
+        if plotter is not None:
+            plotter.close()
+
+
+def _dispatch(argv: list[str], plotter) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if plotter is not None and args.func is cmd_run:
+        args.plotter = plotter
     for attr in ("replications", "workers", "steps", "citizens"):
         value = getattr(args, attr, None)
         if value is not None and value < 1:

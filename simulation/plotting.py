@@ -85,6 +85,16 @@ def plot_bands(curves: Mapping[str, np.ndarray], path: Path, *, title: str, ylab
     save(fig, path)
 
 
+def _job_waiting(stream) -> bool:
+    """Whether ``stream`` (a pipe) has input ready; False where that cannot be told."""
+    import select
+
+    try:
+        return bool(select.select([stream], [], [], 0)[0])
+    except (OSError, ValueError):  # e.g. pipes on Windows
+        return False
+
+
 def _worker() -> None:
     """Plot jobs read from stdin, one JSON line each: ``{"csv", "title", "out"}``.
 
@@ -96,11 +106,13 @@ def _worker() -> None:
     import json
     import sys
 
-    # Warm up (fonts, text layout, the PNG writer) while the model still runs.
-    warm = Figure(figsize=(2, 2), layout="constrained")
-    warm.subplots().plot([0, 1], label="x")
-    FigureCanvasAgg(warm)
-    warm.savefig(io.BytesIO(), format="png")
+    # Warm up (fonts, text layout, the PNG writer) while the model still runs; not when a
+    # job is waiting already (a small run): the warm-up would only delay it.
+    if not _job_waiting(sys.stdin):
+        warm = Figure(figsize=(2, 2), layout="constrained")
+        warm.subplots().plot([0, 1], label="x")
+        FigureCanvasAgg(warm)
+        warm.savefig(io.BytesIO(), format="png")
     for line in sys.stdin:
         job = json.loads(line)
         data = np.genfromtxt(job["csv"], delimiter=",", names=True, dtype=float, encoding="utf-8")

@@ -19,6 +19,7 @@ from .atomic import atomic_replace
 from .config import ScenarioConfig
 from .model import EGovModel
 from .narrative import EVENT_COLUMNS, narrative
+from .plot_process import Plotter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,38 +137,6 @@ def run_title(result: RunResult) -> str:
     )
 
 
-class Plotter:
-    """A plotting process started ahead of the run (see ``plotting._worker``)."""
-
-    def __init__(self) -> None:
-        import subprocess
-        import sys
-
-        # The script's path, not an import: the parent must not pay for matplotlib.
-        script = Path(__file__).with_name("plotting.py")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(script)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def plot(self, csv: Path, title: str, out: Path) -> None:
-        job = json.dumps({"csv": str(csv), "title": title, "out": str(out)})
-        self.proc.stdin.write(job + "\n")
-        self.proc.stdin.flush()
-        if self.proc.stdout.readline().strip() != "done":
-            err = self.proc.stderr.read()
-            raise RuntimeError(f"plotting process failed: {err.strip().splitlines()[-1:]}")
-
-    def close(self) -> None:
-        """Close the job stream; the process then exits on its own (its figures are
-        complete: ``plot`` returned only after it said ``done``)."""
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-
-
 def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
     """Write the five output files; atomically (a half-written folder never appears)."""
     from .csvout import rows_to_csv, to_csv
@@ -183,10 +152,13 @@ def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotte
                 getattr(result, frame).to_csv(tmp / name, index=False)
             else:
                 (tmp / name).write_text(text, encoding="utf-8", newline="")
+            if name == "timeseries.csv" and plotter is not None:
+                # The figure is drawn from this file while the others are written.
+                plotter.submit(tmp / name, run_title(result), tmp / "adoption.png")
         write_json(tmp / "kpis.json", result.kpis)
         write_json(tmp / "manifest.json", manifest(result, source))
         if plotter is not None:
-            plotter.plot(tmp / "timeseries.csv", run_title(result), tmp / "adoption.png")
+            plotter.wait()
         else:
             from .plotting import plot_run
 

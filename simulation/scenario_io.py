@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .config import PartyGroup, ScenarioConfig, scalar_parameters
+from .errors import ScenarioError
 
 #: Bytes of memory one citizen costs in a run (agent object, state arrays, network at
 #: degree 8); measured with benchmarks/bench_model.py, rounded up.
@@ -32,10 +33,6 @@ MAX_NESTING = 16
 #: with the square of the number of parties; the shipped scenarios use at most about 40.
 MAX_PARTIES = 1000
 MAX_GROUPS = 200
-
-
-class ScenarioError(ValueError):
-    """A scenario (or experiment) file or override is invalid; the message says why."""
 
 
 def shipped_scenarios() -> dict[str, Path]:

@@ -158,3 +158,37 @@ def test_citizens_in_the_model_follow_service_quality() -> None:
         assert np.all(adoption[:first_service] == 0.0)
         assert np.all(np.diff(adoption) >= 0)
         assert adoption[-1] > 0
+
+
+def test_neighbour_counts_match_the_sparse_product_bit_for_bit() -> None:
+    """The incremental counts (no scipy.sparse in `egov-sim run`) give exactly the bytes of
+    ``(adjacency @ adopted) / degree``, also when adopters are removed or the array is
+    changed from outside; and the CSR arrays are scipy's canonical ones."""
+    import scipy.sparse as sp
+
+    from simulation.network import NeighbourCounts, small_world
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    indptr, indices = small_world(n, 10, 0.3, np.random.default_rng(9))
+    half = 5
+    src = np.repeat(np.arange(n), half)
+    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+    r = np.random.default_rng(9)
+    move = r.random(src.size) < 0.3
+    dst[move] = (src[move] + 1 + r.integers(0, n - 1, int(move.sum()))) % n
+    ref = sp.csr_matrix((np.ones(2 * src.size, np.float32), (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
+    ref.sum_duplicates()
+    ref.data[:] = 1.0
+    assert np.array_equal(ref.indptr, indptr) and np.array_equal(ref.indices, indices)
+    degree = np.asarray(ref.sum(axis=1), dtype=np.float32).ravel()
+    counts = NeighbourCounts(indptr, indices)
+    assert counts.degree.tobytes() == degree.tobytes()
+    adopted = np.zeros(n, dtype=bool)
+    for month in range(40):
+        adopted |= rng.random(n) < 0.03
+        if month % 7 == 3:
+            adopted[rng.integers(0, n, 50)] = False  # losses, set from outside
+        want = (ref @ adopted.astype(np.float32)) / degree
+        got = counts.share(adopted)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()

@@ -6,8 +6,6 @@ marked ``browser``.)
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -15,7 +13,7 @@ from PIL import Image
 from simulation import EGovModel, load_scenario
 from simulation.scenario_io import ScenarioError
 from simulation.webapp import cli as webcli
-from simulation.webapp.figures import Views, drawn_links, nice_ceiling
+from simulation.webapp.charts import drawn_links
 from simulation.webapp.results import find_reports, other_figures, split_report
 from simulation.webapp.session import (
     GROUPS,
@@ -139,33 +137,77 @@ def test_lockstep_stops_at_the_horizon():
     assert ls.step(100) == 5 and ls.done and ls.step(1) == 0
 
 
-def _rgb(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+def test_sim_views_follow_the_models_and_are_json():
+    import json
+
+    from simulation.webapp.app import Sim
+
+    sim = Sim.build(small(), None, 3)
+    assert sim.views["month"] == 0 and len(sim.views["curves"]) == 6
+    assert sim.advance(12) == 12 and sim.views["month"] == 12
+    json.dumps(sim.views, allow_nan=False)  # what the browser is sent
+    first = sim.views["curves"][0]["series"][0]["data"]
+    assert len(first) >= 13 and first[12] is not None
+    assert sim.views["events"][0] and sim.views["narratives"][0]
+    assert "| run |" in sim.views["readout"]
 
 
-def test_views_draw_change_and_cache():
-    ls = Lockstep([build_config(small(), 3)], ["A"], 3)
-    views = Views(ls.models, ls.labels)
-    first = views.render(ls.models)
-    assert set(first) == {"curves", "network", "scorecard"}
-    ls.step(40)
-    later = views.render(ls.models)
-    assert (_rgb(first["curves"]) != _rgb(later["curves"])).any()
-    # Unchanged state: the same bytes come back (no redraw, no browser update).
-    again = views.render(ls.models)
-    assert again["network"] is later["network"] and again["scorecard"] is later["scorecard"]
+def test_replication_bands_reach_the_curves_and_match_compare():
+    from simulation.compare import compare
+    from simulation.webapp.app import Sim
+    from simulation.webapp.replicate import Replications
+
+    a, b = small(), small(service_model="fragmentation")
+    sim = Sim.build(a, b, 5)
+    short = [c.model_copy() for c in sim.lockstep.configs]
+    rep = Replications(short, sim.labels, 5, 3)
+    rep.start()
+    assert rep.join(120) and rep.error is None
+    sim.summary = rep.summary()
+    sim.redraw()
+    names = [s.get("name", "") for s in sim.views["curves"][0]["series"]]
+    assert any("95 % band" in n for n in names), names
+    # The app's KPI table is `egov-sim compare`'s for the same seed and n.
+    ref = compare(short[0], short[1], replications=3, master_seed=5, labels=tuple(sim.labels))
+    got = {r["kpi"]: r["difference"] for r in sim.summary["kpis"]}
+    for _, row in ref.table.iterrows():
+        assert got[row["kpi"]] == pytest.approx(row["difference"], nan_ok=True)
 
 
-def test_compare_curves_are_drawn_in_two_colours():
-    a = build_config(small(), 5)
-    b = build_config(small(service_model="fragmentation"), 5)
-    ls = Lockstep([a, b], ["A", "B"], 5)
-    views = Views(ls.models, ls.labels)
-    red = np.array([214, 39, 40])
-    before = (np.abs(_rgb(views.render(ls.models)["curves"]) - red) < 30).all(-1).sum()
-    ls.step(60)
-    after = (np.abs(_rgb(views.render(ls.models)["curves"]) - red) < 30).all(-1).sum()
-    assert after > before + 300
+def test_downloads_are_the_files_of_egov_sim_run(tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from simulation.runner import OUTPUT_FILES
+    from simulation.webapp.export import run_files, zip_files
+
+    cfg = build_config(small(), 9)
+    m = EGovModel(cfg, rng=9)
+    for _ in range(24):
+        m.step()
+    files = run_files(m, cfg, "test")
+    assert set(files) == set(OUTPUT_FILES)
+    assert files["timeseries.csv"].decode().count("\n") == 24 + 2  # header + months 0..24
+    assert json.loads(files["kpis.json"])["final_adoption"] == pytest.approx(
+        m.datacollector.model_vars["adoption"][-1]
+    )
+    assert files["adoption.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    with zipfile.ZipFile(io.BytesIO(zip_files(files))) as zf:
+        assert sorted(zf.namelist()) == sorted(OUTPUT_FILES)
+
+
+def test_live_check_names_the_source_and_pending_changes():
+    from simulation.webapp.app import Sim, check, pending_changes
+
+    good = small()
+    assert check((good,), 1) is None
+    assert check((good.update({"citizens.count": 3}),), 1).startswith("app controls:")
+    assert check((good,), -5).startswith("Seed (app control)")
+    assert "nope.toml" in check((good.update(scenario="/tmp/nope.toml"),), 1)
+    sim = Sim.build(good, None, 1)
+    assert pending_changes(sim, (good,), 1) == []
+    assert pending_changes(sim, (good.update({"rollout.wave_size": 5}),), 2) == ["rollout.wave_size", "seed"]
 
 
 def test_links_drawn_follow_the_service_model():
@@ -184,10 +226,6 @@ def test_links_drawn_follow_the_service_model():
             i, j = np.nonzero(links)
             integrated = m.integrated_mask()
             assert integrated[i].all() and integrated[j].all()
-
-
-def test_nice_ceiling():
-    assert [nice_ceiling(v) for v in (0, 0.3, 1, 1.1, 3, 7, 12)] == [1, 0.5, 1, 2, 5, 10, 20]
 
 
 def test_results_reports_and_figures(tmp_path):

@@ -269,3 +269,30 @@ def test_command_line_starts_without_importing_mesa():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_run_starts_the_plotting_process_first_and_stops_it_when_the_run_fails(tmp_path, monkeypatch) -> None:
+    """`run` starts its plotting helper before importing anything heavy (start-up); a run
+    refused by validation stops the helper instead of leaving it importing matplotlib, and
+    neither --help nor other commands start one."""
+    from simulation import plot_process
+    from simulation.cli import main
+
+    started: list[plot_process.Plotter] = []
+
+    class Recording(plot_process.Plotter):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.setattr(plot_process, "Plotter", Recording)
+    assert main(["run", "water_board", "--set", "citizens.count=5", "--out", str(tmp_path / "o")]) == 2
+    assert len(started) == 1 and started[0].proc.returncode is not None and not started[0].used
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert main(["validate", "water_board"]) == 0
+    assert len(started) == 1
+    assert (
+        main(["run", "water_board", "--steps", "2", "--citizens", "200", "--out", str(tmp_path / "ok")]) == 0
+    )
+    assert len(started) == 2 and started[1].used and (tmp_path / "ok" / "adoption.png").is_file()

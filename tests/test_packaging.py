@@ -167,8 +167,8 @@ import json, sys
 from simulation.cli import main
 code = main(["run", "municipality_building_housing", "--set", "citizens.count=500", "--steps", "12",
              "--out", sys.argv[1]])
-real = {m: type(sys.modules[m]).__name__ for m in ("mesa", "pandas", "networkx", "matplotlib")
-        if m in sys.modules}
+real = {m: type(sys.modules[m]).__name__ for m in ("mesa", "pandas", "networkx", "matplotlib",
+        "scipy.sparse") if m in sys.modules}
 print(json.dumps({"code": code, "modules": real}))
 """
 
@@ -187,14 +187,16 @@ def _probe_run(out: Path, **env: str) -> dict:
 
 
 def test_run_parent_imports_only_what_it_needs_and_results_are_identical(tmp_path: Path) -> None:
-    """The parent of `egov-sim run` loads no pandas, networkx or matplotlib and not Mesa's
-    package __init__; the outputs are byte-identical to a run with the plain `import mesa`."""
+    """The parent of `egov-sim run` loads no pandas, networkx, matplotlib or scipy.sparse
+    and not Mesa's package __init__; the outputs are byte-identical to a run with the plain
+    `import mesa`."""
     lean = _probe_run(tmp_path / "lean")
     full = _probe_run(tmp_path / "full", EGOV_SIM_FULL_MESA="1")
     assert lean["code"] == 0 and full["code"] == 0
     assert lean["modules"].get("mesa") == "_Deferred"
     assert lean["modules"].get("pandas") in (None, "_OnFirstUse")
     assert "networkx" not in lean["modules"] and "matplotlib" not in lean["modules"]
+    assert "scipy.sparse" not in lean["modules"]
     assert full["modules"]["mesa"] == "module" and "networkx" in full["modules"]
     for name in ("timeseries.csv", "scorecard.csv", "kpis.json", "adoption.png"):
         assert (tmp_path / "lean" / name).read_bytes() == (tmp_path / "full" / name).read_bytes(), name
@@ -255,3 +257,41 @@ def test_csv_writer_handles_the_run_column_types() -> None:
     assert to_csv({"a": [1, None]}) is None and to_csv({"s": [""]}) is None
     quoted = {"month": [1, 2], "cause": ["a, b", 'say "x"\nnext']}
     assert to_csv(quoted) == pd.DataFrame(quoted).to_csv(index=False)
+
+
+# ---------------------------------------------------------------------- too old a Python
+def test_too_old_python_is_named_by_the_wheel_metadata_and_the_source_build() -> None:
+    """Issue 9: on Python 3.11, pip (23.2, as 3.11 ships it) reported "No matching
+    distribution found for mesa" for the wheel. Mesa, the only dependency without a 3.11
+    release, carries a marker restating requires-python, so pip gets to egov-sim's own
+    Requires-Python ("requires a different Python"); a source build (sdist, ``pip install
+    .``) stops in setup.py with a message naming the requirement."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    floor = SpecifierSet(project["requires-python"])
+    (minimum,) = (s.version for s in floor if s.operator == ">=")
+    reqs = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["app"]]
+    mesa = [r for r in reqs if r.name == "mesa"]
+    assert len(mesa) == 2
+    for r in mesa:
+        assert str(r.marker) == f'python_version >= "{minimum}"', r
+        for version in ("3.9", "3.10", "3.11"):
+            assert not r.marker.evaluate({"python_version": version, "extra": "app"}), (r, version)
+            assert version not in floor
+        assert r.marker.evaluate({"python_version": minimum, "extra": "app"})
+    major, minor = map(int, minimum.split("."))
+    guard = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.version_info = ({major}, {minor - 1}, 0); "
+            "exec(compile(open('setup.py').read(), 'setup.py', 'exec'))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert guard.returncode == 1 and f"egov-sim needs Python >= {minimum}" in guard.stderr, guard.stderr

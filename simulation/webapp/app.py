@@ -9,6 +9,7 @@ kernel) has its own; nothing is created at import time. The charts are Apache EC
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -35,6 +36,7 @@ from .results import (
 )
 
 MODES = ["Single run", "Compare", "Results"]
+FRAME_NUMBERS = itertools.count(1)
 #: Months per second that "auto" play keeps up by drawing every k-th month.
 AUTO_RATE = 10.0
 #: Most frames per second that play draws and sends.
@@ -193,9 +195,15 @@ class Sim:
         with self.lockstep.lock:
             models = self.models
             bands = self.summary["bands"] if self.summary and self.summary.get("n", 0) >= 2 else None
+            # Legends say "A"/"B" (the description line says what A and B are).
+            tags = ["A", "B"] if len(models) > 1 else list(self.labels)
+            if bands:
+                bands = {
+                    tag: bands[label] for tag, label in zip(tags, self.labels, strict=True) if label in bands
+                }
             self.views = {
                 "month": self.lockstep.month,
-                "curves": charts.curves_options(models, self.labels, self.lockstep.months, bands),
+                "curves": charts.curves_options(models, tags, self.lockstep.months, bands),
                 "networks": [charts.network_option(m) for m in models],
                 "scorecard": charts.scorecard_html(models, self.labels if len(models) > 1 else None),
                 "events": [list(m.events[-EVENTS_SHOWN:]) for m in models],
@@ -233,6 +241,7 @@ class Frame:
     views: dict[str, Any]
     rate: float | None = None  # months per second while playing
     every: int = 1  # months per drawn frame while playing
+    seq: int = field(default_factory=lambda: next(FRAME_NUMBERS))  # acknowledged by the browser
 
 
 @solara.component
@@ -350,6 +359,7 @@ def RunControls(
     auto: solara.Reactive[bool],
     on_reset,
     can_reset: bool,
+    acks: dict[str, Any],
 ):
     current = sim.value
 
@@ -367,6 +377,7 @@ def RunControls(
             return
         last, last_month = time.perf_counter(), s.lockstep.month
         rate = None
+        previous = None
         k = every.value
         while playing.value and sim.value is s:
             start = time.perf_counter()
@@ -376,18 +387,27 @@ def RunControls(
                 break
             if sim.value is not s:  # Reset while this frame was drawn
                 break
-            new = Frame(s.lockstep.month, dict(s.views), rate, k)
-            frame.set(new)
-            # Wait until the page has rendered this frame (Views_ records it). A render
+            shown = Frame(s.lockstep.month, dict(s.views), rate, k)
+            frame.set(shown)
+            # Wait until the server has rendered this frame (Views_ records it). A render
             # that another thread runs (a button's handler, in the server's event loop)
             # goes on for as long as the state changes during each of its passes: frames
-            # faster than it renders kept it (and the event loop) busy until play ended,
-            # so Pause took effect only then, or Solara gave up with "Too many renders".
+            # faster than it renders kept it (and the event loop, so the acknowledgements
+            # too) busy until play ended, so Pause took effect only then, or Solara gave
+            # up with "Too many renders".
             waited = time.perf_counter()
             while (
-                s.shown is not new and playing.value and sim.value is s and time.perf_counter() - waited < 2.0
+                s.shown is not shown
+                and playing.value
+                and sim.value is s
+                and time.perf_counter() - waited < 2.0
             ):
                 time.sleep(0.005)
+            ack = acks.get("widget")
+            if ack is not None and previous is not None:
+                # One frame in flight at most: the browser's pace sets the pace (flow.py).
+                ack.wait(previous, timeout=1.0)
+            previous = shown.seq
             now = time.perf_counter()
             if now - last >= 1.0:  # months per second over the last second or so
                 rate = (s.lockstep.month - last_month) / (now - last)
@@ -495,15 +515,19 @@ def PartyInspector(sim: Sim, selected: solara.Reactive[int | None]):
         if index is None:
             solara.Text("Click a party in the network to see its state and history.")
             return
-        for label, model in zip(sim.labels, sim.models, strict=True):
-            if index >= len(model.parties):
-                solara.Text(f"{label}: no party {index}")
-                continue
-            with sim.lockstep.lock:
-                details = charts.party_details(model, index)
-            if len(sim.models) > 1:
-                solara.Text(label, style={"font-weight": "bold"})
-            solara.HTML(tag="div", unsafe_innerHTML=charts.party_html(details), classes=["egov-party"])
+        with solara.Columns([1] * len(sim.models)):
+            for label, model in zip(sim.labels, sim.models, strict=True):
+                with solara.Column(gap="2px"):
+                    if len(sim.models) > 1:
+                        solara.Text(label, style={"font-weight": "bold"})
+                    if index >= len(model.parties):
+                        solara.Text(f"no party {index} in this run")
+                        continue
+                    with sim.lockstep.lock:
+                        details = charts.party_details(model, index)
+                    solara.HTML(
+                        tag="div", unsafe_innerHTML=charts.party_html(details), classes=["egov-party"]
+                    )
 
 
 @solara.component
@@ -535,8 +559,10 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
     ):
         for k, option in enumerate(v["curves"]):
             with solara.Div(classes=["egov-panel", f"egov-panel-{k}"]):
+                # Room for the plot below however many rows the panel's legend takes.
+                height = int(option.get("grid", {}).get("top", 60)) + 200
                 solara.FigureEcharts(
-                    option=option, attributes={"style": "height: 260px; width: 100%"}, responsive=True
+                    option=option, attributes={"style": f"height: {height}px; width: 100%"}, responsive=True
                 )
 
     def pick(event: dict) -> None:
@@ -547,10 +573,12 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
             selected.set(index)
 
     two = len(sim.models) > 1
-    with solara.Columns([1, 1] if not two else [1, 1, 1]):
+    # Single run: network | party; compare: the two networks side by side, the party below.
+    with solara.Columns([3, 2] if not two else [1, 1]):
         for label, option in zip(sim.labels, v["networks"], strict=True):
             with solara.Card(
-                "Departments and partners" + (f" — {label}" if two else ""),
+                "Departments and partners",
+                subtitle=label if two else None,
                 margin=0,
                 classes=["egov-network"],
             ):
@@ -560,6 +588,9 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
                     attributes={"style": "height: 400px; width: 100%"},
                     responsive=True,
                 )
+        if not two:
+            PartyInspector(sim, selected)
+    if two:
         PartyInspector(sim, selected)
     with solara.Card("Perspectives × relations scorecard", margin=0, classes=["egov-scorecard"]):
         solara.HTML(tag="div", unsafe_innerHTML=v["scorecard"])
@@ -802,6 +833,20 @@ def ResultsPage():
 
 
 # ------------------------------------------------------------------------- page
+@solara.component
+def Acknowledge(acks: dict[str, Any], seq: int):
+    """The hidden widget through which the browser acknowledges frames (see flow.py)."""
+    from .flow import FrameAck
+
+    el = FrameAck.element(frame=seq)
+
+    def keep():
+        acks["widget"] = solara.get_widget(el)
+        return lambda: acks.pop("widget", None)
+
+    solara.use_effect(keep, [])
+
+
 def check(wanted: tuple[Any, ...], seed: Any) -> str | None:
     """The error the controls would give at Reset (naming its source), or None."""
     from ..scenario_io import ScenarioError
@@ -836,6 +881,7 @@ def Page():
     single_frame = solara.use_reactive(solara.use_memo(lambda: Frame(0, single.value.views), []))
     compare_frame = solara.use_reactive(None)
     building = solara.use_memo(threading.Lock, [])
+    acks = solara.use_memo(dict, [])  # the session's FrameAck widget, once mounted
 
     comparing = mode.value == "Compare"
     sim, frame = (compare, compare_frame) if comparing else (single, single_frame)
@@ -882,7 +928,7 @@ def Page():
     current = sim.value
     with solara.Sidebar(), solara.Column():
         with solara.Card("Run", margin=0):
-            RunControls(sim, frame, seed, playing, every, auto, reset, problem is None)
+            RunControls(sim, frame, seed, playing, every, auto, reset, problem is None, acks)
         # Fixed slots: a message appearing must not shift (and so re-create) the controls below.
         with solara.Div(classes=["egov-error-slot"]):
             if problem:
@@ -903,6 +949,7 @@ def Page():
         solara.Info("Press Reset to build the comparison.")
         return
     Views_(current, frame, playing)
+    Acknowledge(acks, frame.value.seq if frame.value else 0)
     with solara.Columns([1, 1]):
         ReplicationsCard(current, frame)
         ExportCard(current, frame)

@@ -147,7 +147,7 @@ def node_names(model: EGovModel) -> list[str]:
 #: Unit after a value in the curves' tooltips, by the panel's y-axis label.
 TOOLTIP_UNITS = {"share of public": "of the public", "0–1": "(0–1)", "share": "(share)", "mean 0–1": "(0–1)"}
 #: Width (px) a curves panel is assumed to have when the legend's rows are estimated.
-PANEL_WIDTH = 400
+PANEL_WIDTH = 270
 
 
 def legend_rows(names: Sequence[str], width: float = PANEL_WIDTH) -> int:

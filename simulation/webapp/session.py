@@ -65,7 +65,7 @@ _LEVER_TABLE: tuple[
         (
             ("service.model", "Service model", "", None, None, None),
             ("service.intrusiveness", "Pro-active linking", "0–1", 0, 1, 0.05),
-            ("service.service_focus", "Customer-service framing", "share", 0, 1, 0.05),
+            ("service.service_focus", "Service framing", "share", 0, 1, 0.05),
             ("hybrid.partner_channels", "Hybrid: partners as channels", "", None, None, None),
         ),
     ),

@@ -97,6 +97,10 @@ CSS = """
 .egov-lever { width: 100%; }
 .egov-lever .v-input { margin-top: 0; padding-top: 2px; }
 .egov-lever .v-messages { display: none; }
+/* A long label ("Initial detail: 0.50 0 vague … 1 blueprint") must not squeeze the slider's
+   track to nothing: the label wraps and the track keeps a usable width. */
+.egov-lever .v-input__slider .v-label { white-space: normal; flex: 0 1 auto; min-width: 0; }
+.egov-lever .v-input__slider .v-slider { flex: 1 0 96px; min-width: 96px; }
 .egov-events td { font-size: 0.85em; vertical-align: top; }
 """
 
@@ -163,6 +167,7 @@ class Sim:
     views: dict[str, Any] = field(default_factory=dict)
     replications: Any = None  # replicate.Replications while or after running
     summary: dict[str, Any] | None = None
+    shown: Any = None  # the last Frame the page rendered (set by Views_, read by play)
 
     @classmethod
     def build(cls, a: Any, b: Any | None, seed: int) -> Sim:
@@ -384,6 +389,20 @@ def RunControls(
                 break
             shown = Frame(s.lockstep.month, dict(s.views), rate, k)
             frame.set(shown)
+            # Wait until the server has rendered this frame (Views_ records it). A render
+            # that another thread runs (a button's handler, in the server's event loop)
+            # goes on for as long as the state changes during each of its passes: frames
+            # faster than it renders kept it (and the event loop, so the acknowledgements
+            # too) busy until play ended, so Pause took effect only then, or Solara gave
+            # up with "Too many renders".
+            waited = time.perf_counter()
+            while (
+                s.shown is not shown
+                and playing.value
+                and sim.value is s
+                and time.perf_counter() - waited < 2.0
+            ):
+                time.sleep(0.005)
             ack = acks.get("widget")
             if ack is not None and previous is not None:
                 # One frame in flight at most: the browser's pace sets the pace (flow.py).
@@ -515,6 +534,11 @@ def PartyInspector(sim: Sim, selected: solara.Reactive[int | None]):
 def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.Reactive[bool]):
     selected = solara.use_reactive(None)
     f = frame.value
+
+    def rendered() -> None:
+        sim.shown = f  # for play's back-pressure (a plain attribute: no re-render)
+
+    solara.use_effect(rendered, [id(f)])
     if f is None:
         return
     v = f.views
@@ -708,7 +732,9 @@ def ExportCard(sim: Sim, frame: solara.Reactive[Frame | None]):
     def files() -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         with sim.lockstep.lock:
-            for tag, model, cfg in zip("AB", sim.models, sim.lockstep.configs, strict=True):
+            for tag, model, cfg in zip(
+                "AB"[: len(sim.models)], sim.models, sim.lockstep.configs, strict=True
+            ):
                 got = run_files(model, cfg, f"egov-sim app, {sim.settings[0].scenario}")
                 out.update({(f"{tag}/{k}" if two else k): b for k, b in got.items()})
         return out

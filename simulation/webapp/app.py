@@ -654,6 +654,9 @@ def ReplicationsCard(sim: Sim, frame: solara.Reactive[Frame | None]):
         rep.start()
         while not rep.done and running.value and sim.replications is rep:
             time.sleep(0.5)
+            if not page_open():  # the tab was closed: no one will read them
+                rep.cancel()
+                return
             progress.set(rep.progress)
         if sim.replications is not rep:
             return

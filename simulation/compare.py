@@ -182,9 +182,7 @@ def compare(
     }
     for i, res in enumerate(results):
         label = labels[i % 2]
-        sc = res.scorecard.set_index(["perspective", "relation"])["value"]
-        cells = {f"sc.{p}.{r}": float(sc.at[(p, r)]) for p in PERSPECTIVES for r in RELATIONS}
-        rows.append({"label": label, "replication": i // 2, "seed": res.seed, **res.kpis, **cells})
+        rows.append({"label": label, "replication": i // 2, "seed": res.seed, **res.kpis, **res.cells()})
         for v, _ in COMPARE_SERIES:
             series[v][label].append(res.timeseries[v].to_numpy(dtype=float))
     frame = pd.DataFrame(rows)

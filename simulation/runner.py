@@ -59,6 +59,10 @@ class RunResult:
 
         return pd.DataFrame(self.series)
 
+    def cells(self) -> dict[str, float]:
+        """The scorecard as ``{"sc.<perspective>.<relation>": value}`` (comparison tables)."""
+        return {f"sc.{r['perspective']}.{r['relation']}": float(r["value"]) for r in self.scorecard_rows}
+
     @cached_property
     def scorecard(self) -> pd.DataFrame:
         """The scorecard, one row per cell (perspective, relation, focus, indicator, value, unit, direction)."""
@@ -83,16 +87,21 @@ def run(
     model = EGovModel(config)
     while model.running and model.steps < model.months:
         model.step()
-    series = {k: list(v) for k, v in model.datacollector.model_vars.items()}
+    return result_of(model, config, time.perf_counter() - start, keep_model=keep_model)
+
+
+def result_of(
+    model: EGovModel, config: ScenarioConfig, wall_time: float = 0.0, keep_model: bool = False
+) -> RunResult:
+    """What ``model`` produced so far (its month ``model.steps``) as a :class:`RunResult`."""
     figures = kpi_module.compute(model)
-    score = scorecard_module.as_rows(scorecard_module.compute(model))
     return RunResult(
         config=config,
         seed=config.run.seed,
-        series=series,
+        series={k: list(v) for k, v in model.datacollector.model_vars.items()},
         kpis=figures,
-        scorecard_rows=score,
-        wall_time=time.perf_counter() - start,
+        scorecard_rows=scorecard_module.as_rows(scorecard_module.compute(model)),
+        wall_time=wall_time,
         model=model if keep_model else None,
         event_rows=list(model.events),
         narrative=narrative(model.events, figures, model.month),

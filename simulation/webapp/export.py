@@ -7,28 +7,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .. import kpis as kpi_module
-from .. import scorecard as scorecard_module
 from ..config import ScenarioConfig
 from ..model import EGovModel
-from ..narrative import narrative
-from ..runner import OUTPUT_FILES, RunResult, write_outputs
-
-
-def result_of(model: EGovModel, config: ScenarioConfig) -> RunResult:
-    """The run so far (month ``model.steps``) as a :class:`~simulation.runner.RunResult`."""
-    figures = kpi_module.compute(model)
-    return RunResult(
-        config=config,
-        seed=config.run.seed,
-        series={k: list(v) for k, v in model.datacollector.model_vars.items()},
-        kpis=figures,
-        scorecard_rows=scorecard_module.as_rows(scorecard_module.compute(model)),
-        wall_time=0.0,
-        event_rows=list(model.events),
-        narrative=narrative(model.events, figures, model.month),
-        warnings=list(model.warnings),
-    )
+from ..runner import OUTPUT_FILES, result_of, write_outputs
 
 
 def run_files(model: EGovModel, config: ScenarioConfig, source: str) -> dict[str, bytes]:

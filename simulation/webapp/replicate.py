@@ -236,11 +236,10 @@ class Replications:
                 try:
                     result = run(config, seed=seed)
                     months = config.run.months + 1
-                    sc = {(r["perspective"], r["relation"]): r["value"] for r in result.scorecard_rows}
                     record = _Run(
                         seed=result.seed,
                         kpis=dict(result.kpis),
-                        cells={f"sc.{p}.{r}": float(sc[(p, r)]) for p in PERSPECTIVES for r in RELATIONS},
+                        cells=result.cells(),
                         series={v: _pad(result.series[v], months) for v in BAND_SERIES},
                     )
                 except Exception as exc:  # reported to the app, not raised in the thread

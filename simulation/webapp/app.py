@@ -890,7 +890,7 @@ def Page():
     sim, frame = (compare, compare_frame) if comparing else (single, single_frame)
     wanted = (a.value, b.value) if comparing else (a.value,)
     problem = solara.use_memo(
-        lambda: check(wanted, seed.value), [*(w.as_dict().__repr__() for w in wanted), seed.value]
+        lambda: check(wanted, seed.value), [repr([w.as_dict() for w in wanted]), seed.value]
     )
 
     def build(value_b: Any | None) -> Sim | None:

@@ -11,7 +11,8 @@
    counter the browser shows before and after --seconds, with Auto on (the default: draw
    less often when a frame is slow) and off (every month drawn and sent).
 4. With --load N: the same while N processes spin on the CPU (a busy machine).
-5. With --screenshots DIR: app_main.png, app_compare.png, app_bands.png, app_party.png.
+5. With --screenshots DIR: app_main.png, app_party.png, app_levers.png, app_compare.png,
+   app_bands.png, app_bands_table.png.
 
 The machine load (1-minute load average) is printed with each figure.
 """
@@ -192,7 +193,14 @@ def screenshots(page, mode: str, shots: Path) -> None:
         page.locator(".egov-party").first.wait_for(timeout=60_000)
         page.wait_for_timeout(800)
         page.screenshot(path=str(shots / "app_party.png"))
-        print(f"wrote {shots / 'app_main.png'}, {shots / 'app_party.png'}")
+        # A lever's tooltip, in the sidebar's rollout group.
+        lever = page.locator(".egov-lever-rollout-wave-size")
+        lever.scroll_into_view_if_needed()
+        lever.hover()
+        page.locator(".v-tooltip__content").filter(has_text="rollout.wave_size").wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "app_levers.png"))
+        print(f"wrote {shots / 'app_main.png'}, {shots / 'app_party.png'}, {shots / 'app_levers.png'}")
     else:
         page.locator(".egov-curves").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "app_compare.png"))
@@ -202,7 +210,8 @@ def screenshots(page, mode: str, shots: Path) -> None:
         page.locator(".egov-curves").scroll_into_view_if_needed()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(shots / "app_bands.png"))
-        page.locator(".egov-replicate-table").scroll_into_view_if_needed()
+        page.locator(".egov-replications").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
         page.screenshot(path=str(shots / "app_bands_table.png"))
         print(
             f"wrote {shots / 'app_compare.png'}, {shots / 'app_bands.png'}, {shots / 'app_bands_table.png'}"

@@ -447,11 +447,12 @@ def test_replications_draw_bands_and_a_kpi_table(server, browser):
         months = int(re.search(r"Month \d+ / (\d+)", s.status()).group(1))
         for k in range(PANELS):
             series = s.option(f".egov-panel-{k} {CHART}")["series"]
-            bands = [x for x in series if "95 % band" in x["name"]]
+            bands = [x for x in series if x.get("id", "").startswith("band ")]
             assert any(x["name"].startswith("A: ") for x in bands), [x["name"] for x in series]
             assert any(x["name"].startswith("B: ") for x in bands), [x["name"] for x in series]
             assert any("areaStyle" in x for x in bands)  # the shaded band
             assert all(len(x["data"]) == months + 1 for x in bands)
+        expect(page.locator(".egov-bands-caption")).to_contain_text("mean of 3 replications")
     finally:
         s.close()
 
@@ -586,6 +587,27 @@ def test_layout_fits_a_1280_by_720_screen(server, browser):
         )
         narrow = [(k, w) for k, w in widths if w is not None and w < 60]
         assert not narrow, f"slider tracks too narrow to use (px): {narrow}"
+        # No label runs into the next control: each label's text fits its box, the box lies
+        # inside its lever, and levers do not overlap (wrapped labels once overflowed a
+        # fixed 20 px line, and floating labels sat above their field).
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('.egov-lever')].map(e => {
+                const r = e.getBoundingClientRect(), l = e.querySelector('.v-label');
+                const b = l.getBoundingClientRect();
+                return {key: e.className.split(' ').pop(), top: r.top, bottom: r.bottom,
+                        ltop: b.top, lbottom: b.bottom, fits: l.scrollHeight <= l.clientHeight + 1}; })"""
+        )
+        assert len(boxes) == 24, len(boxes)
+        spill = [b["key"] for b in boxes if not b["fits"]]
+        outside = [b["key"] for b in boxes if b["ltop"] < b["top"] - 1 or b["lbottom"] > b["bottom"] + 1]
+        assert not spill and not outside, f"labels overflow: {spill}; outside their lever: {outside}"
+        overlap = [
+            (a["key"], b["key"]) for a, b in zip(boxes, boxes[1:]) if b["top"] < a["bottom"] - 1 < b["bottom"]
+        ]
+        assert not overlap, f"levers overlap: {overlap}"
+        path = page.locator(".egov-path").bounding_box()
+        first_group = page.locator(".egov-config .v-expansion-panels").first.bounding_box()
+        assert path["y"] + path["height"] < first_group["y"], (path, first_group)
     finally:
         s.close()
 

@@ -165,8 +165,9 @@ def test_replication_bands_reach_the_curves_and_match_compare():
     assert rep.join(120) and rep.error is None
     sim.summary = rep.summary()
     sim.redraw()
-    names = [s.get("name", "") for s in sim.views["curves"][0]["series"]]
-    assert any("95 % band" in n for n in names), names
+    ids = [s.get("id", "") for s in sim.views["curves"][0]["series"]]
+    assert any(i.startswith("band ") for i in ids), ids
+    assert sim.views["bands"] == 3
     # The app's KPI table is `egov-sim compare`'s for the same seed and n.
     ref = compare(short[0], short[1], replications=3, master_seed=5, labels=tuple(sim.labels))
     got = {r["kpi"]: r["difference"] for r in sim.summary["kpis"]}

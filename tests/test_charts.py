@@ -64,7 +64,8 @@ def test_single_run_curves(pair):
             assert word == ("" if j == 0 else "dotted")
             assert s["name"] == series[j][1] + (f" ({word})" if word else "")
         # the axis tooltip names every drawn series, with the panel's unit
-        assert all(f"{{a{i}}}" in opt["tooltip"]["formatter"] for i in range(len(names)))
+        tip = opt["tooltip"]["formatter"]
+        assert all(f"<br/>{name}: <b>{{c{i}}}</b>" in tip for i, name in enumerate(names))
     assert opts[3]["legend"]["data"] == ["trust", "resistance (dotted)"]
     trust = opts[3]["series"][0]["data"]
     assert trust == pytest.approx(model.datacollector.model_vars["mean_trust"], abs=1e-3)
@@ -96,14 +97,23 @@ def test_bands_drawn_as_mean_and_shaded_interval(pair):
     mean = np.linspace(0.2, 0.6, n)
     mean[-1] = np.nan  # a month without replications
     bands = {"A": {"mean_trust": {"mean": mean, "low": mean - 0.05, "high": mean + 0.05}}}
-    opts = charts.curves_options(list(pair), ["A", "B"], model.months, bands=bands)
+    opts = charts.curves_options(list(pair), ["A", "B"], model.months, bands=bands, n_bands=7)
     text = dumps(opts[3])
     assert "NaN" not in text
     series = opts[3]["series"]
-    name = "A: trust mean (95 % band)"
-    assert name in opts[3]["legend"]["data"]
-    band = [s for s in series if s["name"] == name]
+    # The band shares the played line's legend entry: the legend does not grow.
+    plain = charts.curves_options(list(pair), ["A", "B"], model.months)
+    assert opts[3]["legend"]["data"] == plain[3]["legend"]["data"]
+    name = "A: trust"
+    band = [s for s in series if s.get("id", "").startswith("band ")]
     assert len(band) == 3  # mean line + stacked low + stacked (high - low)
+    assert {s["name"] for s in band} == {name}
+    played = [s for s in series if s["name"] == name and "id" not in s]
+    assert len(played) == 1 and played[0]["lineStyle"]["width"] > band[0]["lineStyle"]["width"]
+    assert played[0]["lineStyle"]["type"] == band[0]["lineStyle"]["type"]
+    # The hover tells the played seed from the mean of n.
+    tip = opts[3]["tooltip"]["formatter"]
+    assert "A: trust, this seed:" in tip and "A: trust, mean of 7:" in tip
     line, low, width = band
     assert "stack" not in line and line["data"][0] == pytest.approx(0.2) and line["data"][-1] is None
     assert low["stack"] == width["stack"] and "areaStyle" in width and "areaStyle" not in low
@@ -117,9 +127,10 @@ def test_bands_drawn_as_mean_and_shaded_interval(pair):
     } == {charts.RUN_COLOURS[0]}
     # every series padded to the band's length, so the tooltip template stays aligned
     assert {len(s["data"]) for s in series} == {n}
-    # tooltip lists the drawn lines only (not the band helpers)
+    # tooltip lists the drawn lines only (not the band helpers), first in the series list
     shown = [s for s in series if s.get("tooltip", {}).get("show", True)]
-    assert re.findall(r"\{a(\d+)\}", opts[3]["tooltip"]["formatter"]) == [str(i) for i in range(len(shown))]
+    assert series[: len(shown)] == shown
+    assert re.findall(r"\{c(\d+)\}", tip) == [str(i) for i in range(len(shown))]
     # panels without that column get no band
     assert all("stack" not in s for s in opts[0]["series"])
 

@@ -95,13 +95,21 @@ CSS = """
 .egov-md img { max-width: 100%; }
 .egov-md code { font-size: 0.9em; }
 .egov-lever { width: 100%; }
+.egov-path { margin-bottom: 14px; }  /* its underline clear of the groups' shadow below */
 .egov-lever .v-input { margin-top: 0; padding-top: 2px; }
+/* Typed fields and selects float their label above the box: keep room for it. */
+.egov-lever .v-input.v-text-field { padding-top: 12px; }
 .egov-lever .v-messages { display: none; }
 /* A long label ("Initial detail: 0.50 0 vague … 1 blueprint") must not squeeze the slider's
    track to nothing: the label wraps and the track keeps a usable width. */
-.egov-lever .v-input__slider .v-label { white-space: normal; flex: 0 1 auto; min-width: 0; }
+.egov-lever .v-input__slider .v-label { white-space: normal; flex: 0 1 auto; min-width: 0;
+  height: auto; line-height: 1.25; }
 .egov-lever .v-input__slider .v-slider { flex: 1 0 96px; min-width: 96px; }
 .egov-events td { font-size: 0.85em; vertical-align: top; }
+/* Wide tables scroll inside their card rather than being clipped by it. */
+.egov-md { overflow-x: auto; }
+.egov-replicate-table td:nth-child(2) { white-space: normal; max-width: 14em; text-align: left; }
+.egov-bands-caption { font-size: 0.9em; color: #555; }
 """
 
 
@@ -203,7 +211,10 @@ class Sim:
                 }
             self.views = {
                 "month": self.lockstep.month,
-                "curves": charts.curves_options(models, tags, self.lockstep.months, bands),
+                "curves": charts.curves_options(
+                    models, tags, self.lockstep.months, bands, self.summary["n"] if bands else None
+                ),
+                "bands": self.summary["n"] if bands else 0,
                 "networks": [charts.network_option(m) for m in models],
                 "scorecard": charts.scorecard_html(models, self.labels if len(models) > 1 else None),
                 "events": [list(m.events[-EVENTS_SHOWN:]) for m in models],
@@ -531,6 +542,18 @@ def PartyInspector(sim: Sim, selected: solara.Reactive[int | None]):
 
 
 @solara.component
+def CurvePanels(options: list[dict]):
+    with solara.GridFixed(columns=3, align_items="stretch"):
+        for k, option in enumerate(options):
+            with solara.Div(classes=["egov-panel", f"egov-panel-{k}"]):
+                # Room for the plot below however many rows the panel's legend takes.
+                height = int(option.get("grid", {}).get("top", 60)) + 200
+                solara.FigureEcharts(
+                    option=option, attributes={"style": f"height: {height}px; width: 100%"}, responsive=True
+                )
+
+
+@solara.component
 def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.Reactive[bool]):
     selected = solara.use_reactive(None)
     f = frame.value
@@ -553,17 +576,14 @@ def Views_(sim: Sim, frame: solara.Reactive[Frame | None], playing: solara.React
     solara.Text(describe(sim), classes=["egov-description"])
     with solara.Div(classes=["egov-readout"]):
         Md(v["readout"])
-    with (
-        solara.Card("Curves", margin=0, classes=["egov-curves"]),
-        solara.GridFixed(columns=3, align_items="stretch"),
-    ):
-        for k, option in enumerate(v["curves"]):
-            with solara.Div(classes=["egov-panel", f"egov-panel-{k}"]):
-                # Room for the plot below however many rows the panel's legend takes.
-                height = int(option.get("grid", {}).get("top", 60)) + 200
-                solara.FigureEcharts(
-                    option=option, attributes={"style": f"height: {height}px; width: 100%"}, responsive=True
-                )
+    with solara.Card("Curves", margin=0, classes=["egov-curves"]):
+        if v.get("bands"):
+            solara.Text(
+                f"Thick lines: seed {sim.seed} as played. Thin lines with a shaded band: the mean of "
+                f"{v['bands']} replications and its 95 % confidence interval (hover for both values).",
+                classes=["egov-bands-caption"],
+            )
+        CurvePanels(v["curves"])
 
     def pick(event: dict) -> None:
         from .charts import clicked_party
@@ -953,8 +973,9 @@ def Page():
         return
     Views_(current, frame, playing)
     Acknowledge(acks, frame.value.seq if frame.value else 0)
+    # The replication table has seven columns in compare mode: it gets the full width.
+    ReplicationsCard(current, frame)
     with solara.Columns([1, 1]):
-        ReplicationsCard(current, frame)
         ExportCard(current, frame)
-    with solara.Card("Legend", margin=0):
-        Md(LEGEND)
+        with solara.Card("Legend", margin=0):
+            Md(LEGEND)

@@ -150,6 +150,13 @@ TOOLTIP_UNITS = {"share of public": "of the public", "0–1": "(0–1)", "share"
 PANEL_WIDTH = 270
 
 
+def _template_text(text: str) -> str:
+    """``text`` safe inside an ECharts tooltip template (HTML-escaped, no placeholders)."""
+    import html
+
+    return html.escape(text).replace("{", "(").replace("}", ")")
+
+
 def legend_rows(names: Sequence[str], width: float = PANEL_WIDTH) -> int:
     """Rows ECharts needs for a legend of ``names`` (30 px sample, ~5.8 px per character)."""
     rows, used = 0, width
@@ -166,6 +173,7 @@ def curves_options(
     labels: Sequence[str],
     months: int,
     bands: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]] | None = None,
+    n_bands: int | None = None,
 ) -> list[dict]:
     """The six panels of :data:`PANELS`, one ECharts option each (lay them out 2 x 3).
 
@@ -182,8 +190,11 @@ def curves_options(
     ``bands`` (optional): replication summaries, ``{label: {column: {"mean": [...],
     "low": [...], "high": [...]}}}`` with one value per month 0..``months``; each is drawn
     as a thin mean line in the configuration's colour and dash with a shaded band from
-    ``low`` to ``high`` (a 95 % interval), in the legend as "<label>: <series> mean (95 %
-    band)". ``label`` is one of ``labels`` (its colour) or, if not, gets the next colour.
+    ``low`` to ``high`` (a 95 % interval). The mean and band share the legend entry of the
+    played run's line (same colour and dash, one click hides both), so the legend does not
+    double; the series ids start with "band " and the hover names them "<name>, mean of
+    n" (``n_bands``) and "<name>, this seed". ``label`` is one of ``labels`` (its colour)
+    or, if not, gets the next colour and its own legend entry.
     """
     bands = bands or {}
     two = len(labels) > 1
@@ -206,13 +217,13 @@ def curves_options(
                 dash, word = DASHES[(0, j)]
             return colour, dash, word
 
-        def name_of(label: str, col_name: str, word: str, mean: bool = False) -> str:
+        def name_of(label: str, col_name: str, word: str) -> str:
             show_label = two or not labels or label != labels[0]
             base = f"{label}: {col_name}" if show_label else col_name
-            extras = [word] if word else []
-            if mean:
-                base, extras = base + " mean", ["95 % band", *extras]
-            return base + (f" ({', '.join(extras)})" if extras else "")
+            return base + (f" ({word})" if word else "")
+
+        hover: list[str] = []  # what the tooltip calls each line, in series order
+        mean_of = f", mean of {n_bands}" if n_bands else ", mean"
 
         for k, (model, label) in enumerate(zip(models, labels, strict=True)):
             data = model.datacollector.model_vars
@@ -220,6 +231,7 @@ def curves_options(
                 colour, dash, word = style(k, j)
                 name = name_of(label, col_name, word)
                 legend.append(name)
+                hover.append(name + (", this seed" if bands else ""))
                 lines.append(
                     {
                         "name": name,
@@ -247,11 +259,15 @@ def curves_options(
                     None if lo is None or hi is None else round(hi - lo, digits)
                     for lo, hi in zip(low, high, strict=True)
                 ]
-                name = name_of(label, col_name, word, mean=True)
-                legend.append(name)
+                name = name_of(label, col_name, word)
+                if name not in legend:
+                    legend.append(name)
+                hover.append(name + mean_of)
+                stack = f"band {label} {col}"
                 lines.append(
                     {
                         "name": name,
+                        "id": f"{stack} mean",
                         "type": "line",
                         "data": mean,
                         "showSymbol": False,
@@ -264,7 +280,6 @@ def curves_options(
                 )
                 # The band: an invisible stacked line at `low`, then (high - low) filled.
                 # Same series name as the mean, so the legend toggles all three together.
-                stack = f"band {label} {col}"
                 for part, values, area in (("low", low, None), ("width", width, 0.2)):
                     helper = {
                         "name": name,
@@ -291,7 +306,9 @@ def curves_options(
             for s in lines + helpers:
                 s["data"] = s["data"] + [None] * (length - len(s["data"]))
         unit = TOOLTIP_UNITS.get(ylabel, ylabel)
-        tip = "month {b0}" + "".join(f"<br/>{{a{i}}}: <b>{{c{i}}}</b> {unit}" for i in range(len(lines)))
+        tip = "month {b0}" + "".join(
+            f"<br/>{_template_text(text)}: <b>{{c{i}}}</b> {unit}" for i, text in enumerate(hover)
+        )
         top = 26 + 17 * legend_rows(legend) + 22
         y_axis: dict[str, Any] = {
             "type": "value",

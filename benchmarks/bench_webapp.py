@@ -9,7 +9,8 @@
    options, network, scorecard, events), single run and compare mode.
 3. End to end: Debian's chromium (Playwright, headless) presses Play and reads the month
    counter the browser shows before and after --seconds, with Auto on (the default: draw
-   less often when a frame is slow) and off (every month drawn and sent).
+   less often when a frame is slow) and off (every month drawn and sent); and the time
+   from a click on Step (one month) or Reset to the new month on screen (median of 5).
 4. With --load N: the same while N processes spin on the CPU (a busy machine).
 5. With --screenshots DIR: app_main.png, app_party.png, app_levers.png, app_compare.png,
    app_bands.png, app_bands_table.png.
@@ -30,6 +31,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -122,6 +125,26 @@ def play_rate(page, seconds: float) -> tuple[float, str]:
     return (m1 - m0) / (t1 - t0), status
 
 
+def latency(page, times: int = 5) -> tuple[float, float]:
+    """Median seconds from a click to the new month on screen: Step (one month), Reset."""
+    steps, resets = [], []
+    for _ in range(times):
+        m = month(page)
+        t = time.perf_counter()
+        page.get_by_role("button", name="Step", exact=True).click()
+        page.wait_for_function(
+            f"() => /Month {m + 1} \\//.test(document.querySelector('.egov-status').innerText)"
+        )
+        steps.append(time.perf_counter() - t)
+    for _ in range(times):
+        page.get_by_role("button", name="Step", exact=True).click()
+        page.wait_for_function("() => !/Month 0 \\//.test(document.querySelector('.egov-status').innerText)")
+        t = time.perf_counter()
+        reset(page)
+        resets.append(time.perf_counter() - t)
+    return float(np.median(steps)), float(np.median(resets))
+
+
 def reset(page) -> None:
     page.get_by_role("button", name="Reset", exact=True).click()
     page.wait_for_function("() => /Month 0 \\//.test(document.querySelector('.egov-status').innerText)")
@@ -149,6 +172,11 @@ def browser(seconds: float, shots: Path | None, label: str) -> None:
                 if mode == "Compare":
                     page.get_by_role("button", name="Compare", exact=True).click()
                     page.locator(".egov-readout").filter(has_text="B:").wait_for(timeout=120_000)
+                step, rebuild = latency(page)
+                print(
+                    f"{label}, browser, {mode}: Step to the next month on screen {step:.2f} s, "
+                    f"Reset {rebuild:.2f} s (median of 5; {load()})"
+                )
                 auto = page.get_by_label(re.compile("^Auto"))
                 assert auto.is_checked(), "Auto should be on by default"
                 rate, status = play_rate(page, seconds)

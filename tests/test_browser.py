@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 import shutil
@@ -602,7 +603,9 @@ def test_layout_fits_a_1280_by_720_screen(server, browser):
         outside = [b["key"] for b in boxes if b["ltop"] < b["top"] - 1 or b["lbottom"] > b["bottom"] + 1]
         assert not spill and not outside, f"labels overflow: {spill}; outside their lever: {outside}"
         overlap = [
-            (a["key"], b["key"]) for a, b in zip(boxes, boxes[1:]) if b["top"] < a["bottom"] - 1 < b["bottom"]
+            (a["key"], b["key"])
+            for a, b in itertools.pairwise(boxes)
+            if b["top"] < a["bottom"] - 1 < b["bottom"]
         ]
         assert not overlap, f"levers overlap: {overlap}"
         path = page.locator(".egov-path").bounding_box()

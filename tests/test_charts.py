@@ -111,11 +111,15 @@ def test_bands_drawn_as_mean_and_shaded_interval(pair):
     played = [s for s in series if s["name"] == name and "id" not in s]
     assert len(played) == 1 and played[0]["lineStyle"]["width"] > band[0]["lineStyle"]["width"]
     assert played[0]["lineStyle"]["type"] == band[0]["lineStyle"]["type"]
+    # Past the played month the line has ECharts' missing value (a "-" in the hover).
+    assert played[0]["data"][-1] == charts.MISSING and None not in played[0]["data"]
     # The hover tells the played seed from the mean of n.
     tip = opts[3]["tooltip"]["formatter"]
     assert "A: trust, this seed:" in tip and "A: trust, mean of 7:" in tip
     line, low, width = band
-    assert "stack" not in line and line["data"][0] == pytest.approx(0.2) and line["data"][-1] is None
+    assert (
+        "stack" not in line and line["data"][0] == pytest.approx(0.2) and line["data"][-1] == charts.MISSING
+    )
     assert low["stack"] == width["stack"] and "areaStyle" in width and "areaStyle" not in low
     assert 0 < width["areaStyle"]["opacity"] < 0.5
     assert low["tooltip"]["show"] is False and width["tooltip"]["show"] is False

@@ -108,7 +108,9 @@ CSS = """
 .egov-events td { font-size: 0.85em; vertical-align: top; }
 /* Wide tables scroll inside their card rather than being clipped by it. */
 .egov-md { overflow-x: auto; }
-.egov-replicate-table td:nth-child(2) { white-space: normal; max-width: 14em; text-align: left; }
+.egov-replicate-table td:nth-child(2), .egov-replicate-table th:nth-child(2) {
+  white-space: normal; max-width: 14em; text-align: left; }
+.egov-replications .egov-n { padding-top: 14px; }  /* its floating label clear of the text */
 .egov-bands-caption { font-size: 0.9em; color: #555; }
 """
 

@@ -144,6 +144,8 @@ def node_names(model: EGovModel) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- curves
+#: A missing value in ECharts series data (no point; the hover shows it as "-").
+MISSING = "-"
 #: Unit after a value in the curves' tooltips, by the panel's y-axis label.
 TOOLTIP_UNITS = {"share of public": "of the public", "0–1": "(0–1)", "share": "(share)", "mean 0–1": "(0–1)"}
 #: Width (px) a curves panel is assumed to have when the legend's rows are estimated.
@@ -301,10 +303,12 @@ def curves_options(
                     helpers.append(helper)
         # Lines of different lengths (runs shorter than bands) are padded to one length so
         # that each is in every hover: the tooltip template numbers series by position.
+        # Missing values are ECharts' "-" (a gap in the line, and "-" in the hover rather
+        # than an empty value).
         length = max([len(s["data"]) for s in lines + helpers] + [0])
-        if any(len(s["data"]) != length for s in lines + helpers):
-            for s in lines + helpers:
-                s["data"] = s["data"] + [None] * (length - len(s["data"]))
+        for s in lines + helpers:
+            padded = s["data"] + [None] * (length - len(s["data"]))
+            s["data"] = [MISSING if v is None else v for v in padded]
         unit = TOOLTIP_UNITS.get(ylabel, ylabel)
         tip = "month {b0}" + "".join(
             f"<br/>{_template_text(text)}: <b>{{c{i}}}</b> {unit}" for i, text in enumerate(hover)

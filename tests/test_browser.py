@@ -454,6 +454,30 @@ def test_replications_draw_bands_and_a_kpi_table(server, browser):
             assert any("areaStyle" in x for x in bands)  # the shaded band
             assert all(len(x["data"]) == months + 1 for x in bands)
         expect(page.locator(".egov-bands-caption")).to_contain_text("mean of 3 replications")
+        # Hovering a panel gives each mean with its band's bounds, the values drawn there.
+        trust = f".egov-panel-3 {CHART}"
+        chart = page.locator(trust)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7)
+        expect(chart).to_contain_text("mean of 3", timeout=WAIT)
+        tip = chart.inner_text()
+        month = int(re.search(r"month (\d+)", tip).group(1))
+        series = s.option(trust)["series"]
+        hovered = re.findall(r"(.+), mean of 3: ([-\d.]+) \(0–1\), 95 %: ([-\d.]+)–([-\d.]+)", tip)
+        assert len(hovered) == 4, tip  # A and B, trust and resistance
+        for name, *values in hovered:
+            mean, low, high = (float(v) for v in values)
+            assert low <= mean <= high, tip
+            drawn = {
+                x["id"].rsplit(" ", 1)[1]: x["data"][month]
+                for x in series
+                if x.get("id", "").startswith("band ") and x["name"] == name
+            }
+            assert (drawn["mean"], drawn["low"], drawn["high"]) == pytest.approx(
+                (mean, low, high), abs=1e-3
+            ), (name, tip)
+        page.mouse.move(0, 0)
     finally:
         s.close()
 

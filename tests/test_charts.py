@@ -106,7 +106,7 @@ def test_bands_drawn_as_mean_and_shaded_interval(pair):
     assert opts[3]["legend"]["data"] == plain[3]["legend"]["data"]
     name = "A: trust"
     band = [s for s in series if s.get("id", "").startswith("band ")]
-    assert len(band) == 3  # mean line + stacked low + stacked (high - low)
+    assert len(band) == 4  # mean line + stacked low + unstacked high + stacked (high - low)
     assert {s["name"] for s in band} == {name}
     played = [s for s in series if s["name"] == name and "id" not in s]
     assert len(played) == 1 and played[0]["lineStyle"]["width"] > band[0]["lineStyle"]["width"]
@@ -116,13 +116,19 @@ def test_bands_drawn_as_mean_and_shaded_interval(pair):
     # The hover tells the played seed from the mean of n.
     tip = opts[3]["tooltip"]["formatter"]
     assert "A: trust, this seed:" in tip and "A: trust, mean of 7:" in tip
-    line, low, width = band
+    line, low, high, width = band
+    # ... and gives the band's bounds after the mean: the series right after it are low, high.
+    at = series.index(line)
+    assert series[at + 1] is low and series[at + 2] is high
+    assert f"A: trust, mean of 7: <b>{{c{at}}}</b> (0–1), 95 %: {{c{at + 1}}}–{{c{at + 2}}}" in tip
+    assert "stack" not in high and "areaStyle" not in high
+    assert high["data"][5] == pytest.approx(mean[5] + 0.05, abs=1e-3)
     assert (
         "stack" not in line and line["data"][0] == pytest.approx(0.2) and line["data"][-1] == charts.MISSING
     )
     assert low["stack"] == width["stack"] and "areaStyle" in width and "areaStyle" not in low
     assert 0 < width["areaStyle"]["opacity"] < 0.5
-    assert low["tooltip"]["show"] is False and width["tooltip"]["show"] is False
+    assert "tooltip" not in low and "tooltip" not in high and width["tooltip"]["show"] is False
     assert width["data"][5] == pytest.approx(0.1) and low["data"][5] == pytest.approx(
         mean[5] - 0.05, abs=1e-3
     )
@@ -131,7 +137,7 @@ def test_bands_drawn_as_mean_and_shaded_interval(pair):
     } == {charts.RUN_COLOURS[0]}
     # every series padded to the band's length, so the tooltip template stays aligned
     assert {len(s["data"]) for s in series} == {n}
-    # tooltip lists the drawn lines only (not the band helpers), first in the series list
+    # tooltip lists the lines and the band's bounds (not the filled width), first in the list
     shown = [s for s in series if s.get("tooltip", {}).get("show", True)]
     assert series[: len(shown)] == shown
     assert re.findall(r"\{c(\d+)\}", tip) == [str(i) for i in range(len(shown))]

@@ -195,8 +195,9 @@ def curves_options(
     ``low`` to ``high`` (a 95 % interval). The mean and band share the legend entry of the
     played run's line (same colour and dash, one click hides both), so the legend does not
     double; the series ids start with "band " and the hover names them "<name>, mean of
-    n" (``n_bands``) and "<name>, this seed". ``label`` is one of ``labels`` (its colour)
-    or, if not, gets the next colour and its own legend entry.
+    n" (``n_bands``, with the band's bounds: "95 %: low–high") and "<name>, this seed".
+    ``label`` is one of ``labels`` (its colour) or, if not, gets the next colour and its
+    own legend entry.
     """
     bands = bands or {}
     two = len(labels) > 1
@@ -224,7 +225,9 @@ def curves_options(
             base = f"{label}: {col_name}" if show_label else col_name
             return base + (f" ({word})" if word else "")
 
-        hover: list[str] = []  # what the tooltip calls each line, in series order
+        # The hover's lines, in series order: (name, number of values). A band's entry
+        # covers three series (its mean, low and high) and reads "mean, 95 %: low–high".
+        hover: list[tuple[str, int]] = []
         mean_of = f", mean of {n_bands}" if n_bands else ", mean"
 
         for k, (model, label) in enumerate(zip(models, labels, strict=True)):
@@ -233,7 +236,7 @@ def curves_options(
                 colour, dash, word = style(k, j)
                 name = name_of(label, col_name, word)
                 legend.append(name)
-                hover.append(name + (", this seed" if bands else ""))
+                hover.append((name + (", this seed" if bands else ""), 1))
                 lines.append(
                     {
                         "name": name,
@@ -264,7 +267,7 @@ def curves_options(
                 name = name_of(label, col_name, word)
                 if name not in legend:
                     legend.append(name)
-                hover.append(name + mean_of)
+                hover.append((name + mean_of, 3))
                 stack = f"band {label} {col}"
                 lines.append(
                     {
@@ -281,26 +284,35 @@ def curves_options(
                     }
                 )
                 # The band: an invisible stacked line at `low`, then (high - low) filled.
-                # Same series name as the mean, so the legend toggles all three together.
-                for part, values, area in (("low", low, None), ("width", width, 0.2)):
+                # Same series name as the mean, so the legend toggles all of them together.
+                # `low` and an invisible unstacked `high` follow the mean in the hover (the
+                # stacked width would read as high - low); the filled width is not in it.
+                for part, values, stacked, hovered in (
+                    ("low", low, True, True),
+                    ("high", high, False, True),
+                    ("width", width, True, False),
+                ):
                     helper = {
                         "name": name,
                         "type": "line",
                         "data": values,
-                        "stack": stack,
                         "showSymbol": False,
                         "symbol": "none",
                         "lineStyle": {"opacity": 0},
                         "itemStyle": {"color": colour},
-                        "tooltip": {"show": False},
                         "emphasis": {"disabled": True},
                         "silent": True,
                         "z": 1,
                         "id": f"{stack} {part}",
                     }
-                    if area is not None:
-                        helper["areaStyle"] = {"color": colour, "opacity": area}
-                    helpers.append(helper)
+                    if stacked:
+                        helper["stack"] = stack
+                    if hovered:
+                        lines.append(helper)
+                    else:
+                        helper["tooltip"] = {"show": False}
+                        helper["areaStyle"] = {"color": colour, "opacity": 0.2}
+                        helpers.append(helper)
         # Lines of different lengths (runs shorter than bands) are padded to one length so
         # that each is in every hover: the tooltip template numbers series by position.
         # Missing values are ECharts' "-" (a gap in the line, and "-" in the hover rather
@@ -310,9 +322,12 @@ def curves_options(
             padded = s["data"] + [None] * (length - len(s["data"]))
             s["data"] = [MISSING if v is None else v for v in padded]
         unit = TOOLTIP_UNITS.get(ylabel, ylabel)
-        tip = "month {b0}" + "".join(
-            f"<br/>{_template_text(text)}: <b>{{c{i}}}</b> {unit}" for i, text in enumerate(hover)
-        )
+        tip, i = "month {b0}", 0
+        for text, count in hover:
+            tip += f"<br/>{_template_text(text)}: <b>{{c{i}}}</b> {unit}"
+            if count == 3:
+                tip += f", 95 %: {{c{i + 1}}}–{{c{i + 2}}}"
+            i += count
         top = 26 + 17 * legend_rows(legend) + 22
         y_axis: dict[str, Any] = {
             "type": "value",

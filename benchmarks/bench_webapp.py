@@ -13,7 +13,7 @@
    from a click on Step (one month) or Reset to the new month on screen (median of 5).
 4. With --load N: the same while N processes spin on the CPU (a busy machine).
 5. With --screenshots DIR: app_main.png, app_party.png, app_levers.png, app_compare.png,
-   app_bands.png, app_bands_table.png.
+   app_bands.png, app_bands_hover.png, app_bands_table.png.
 
 The machine load (1-minute load average) is printed with each figure.
 """
@@ -241,11 +241,22 @@ def screenshots(page, mode: str, shots: Path) -> None:
         page.locator(".egov-curves").scroll_into_view_if_needed()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(shots / "app_bands.png"))
+        # The trust panel's hover: each mean with its band's 95 % bounds.
+        chart = page.locator(".egov-panel-3 .solara-echarts").first
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        # At about month 80, inside the played run, so its values show too.
+        page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.7)
+        page.get_by_text(re.compile("mean of 10")).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "app_bands_hover.png"))
+        page.mouse.move(0, 0)
         page.locator(".egov-replications").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         page.screenshot(path=str(shots / "app_bands_table.png"))
         print(
-            f"wrote {shots / 'app_compare.png'}, {shots / 'app_bands.png'}, {shots / 'app_bands_table.png'}"
+            f"wrote {shots / 'app_compare.png'}, {shots / 'app_bands.png'}, "
+            f"{shots / 'app_bands_hover.png'}, {shots / 'app_bands_table.png'}"
         )
     reset(page)
 

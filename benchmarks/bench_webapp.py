@@ -245,7 +245,7 @@ def screenshots(page, mode: str, shots: Path) -> None:
         chart = page.locator(".egov-panel-3 .solara-echarts").first
         chart.scroll_into_view_if_needed()
         box = chart.bounding_box()
-        # At about month 80, inside the played run, so its values show too.
+        # Left of the middle (month 87 in docs/img), inside the played run, so its values show too.
         page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.7)
         page.get_by_text(re.compile("mean of 10")).first.wait_for(timeout=30_000)
         page.wait_for_timeout(500)

@@ -58,7 +58,10 @@ test -s out/run/adoption.png -a -s out/run/kpis.json
 test -s out/compare/comparison.csv
 "$sim" sweep service_model_x_rollout --quick --workers 2 --out out/sweep >/dev/null
 test -s out/sweep/kpis.parquet
-"$sim" calibrate --bootstrap 50 --out out/calibrate >/dev/null
+"$sim" calibrate --method grid --bootstrap 50 --out out/calibrate >/dev/null
+# Without the [calibrate] extra, the ABC calibration says what to install (exit 2).
+if "$sim" calibrate --quick --out out/abc 2>out/abc.err; then echo "calibrate ran without pyabc" >&2; exit 1; fi
+grep -q "egov-sim\[calibrate\]" out/abc.err
 test -s out/calibrate/img/validation/calibration.png
 "$sim" validate-patterns --quick --patterns 1 --workers 2 --out out/patterns >/dev/null
 test -s out/patterns/VALIDATION.md

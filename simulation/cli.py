@@ -193,6 +193,66 @@ def compare_text(comp) -> str:
     return "\n".join(out)
 
 
+def _ensemble(args: argparse.Namespace, config):
+    """The parsed ``--ensemble`` and its draws (master seed: ``--seed`` or the scenario's)."""
+    from .ensemble import make_draws, parse_ensemble
+
+    spec = parse_ensemble(getattr(args, "ensemble", None))
+    if spec is None:
+        return None, None
+    seed = args.seed if args.seed is not None else config.run.seed
+    return spec, make_draws(spec, seed)
+
+
+def ensemble_text(comp) -> str:
+    """Parameter vs seed uncertainty of B - A: share of draws in which B is higher/better,
+    the 5-95 % range of the per-draw mean difference and the variance split."""
+    rows = []
+    for d in comp.ensemble.to_dict("records"):
+        if not math.isfinite(float(d["mean_difference"])):
+            continue
+        name = d["name"]
+        if name.startswith("sc."):
+            _, p, r = name.split(".")
+            name = f"{p.replace('_', ' ')} / {r}"
+        share = d["share_b_better"] if d["direction"] else d["share_b_higher"]
+        rows.append(
+            [
+                name,
+                fmt(d["mean_difference"]),
+                f"[{fmt(d['draw_p05'])}, {fmt(d['draw_p95'])}]",
+                f"{share:.0%}" if math.isfinite(float(share)) else "–",
+                f"{d['param_share']:.0%} / {d['seed_share']:.0%}"
+                if math.isfinite(float(d["param_share"]))
+                else "–",
+                d["verdict"] or "",
+            ]
+        )
+    n, r = int(comp.ensemble["n_draws"].iloc[0]), int(comp.ensemble["replications"].iloc[0])
+    head = (
+        f"Parameter uncertainty ({comp.ensemble_label}, {r} seeds each): B - A per draw (mean over seeds); "
+        "'share' = draws in which B is higher (KPIs) or better (scorecard cells); variance of B - A "
+        "from parameters / from seeds (law of total variance; needs >= 2 replications)"
+    )
+    if n < 2:
+        head += "; one draw: no parameter spread"
+    return (
+        head
+        + "\n"
+        + table(
+            rows,
+            [
+                "kpi or cell",
+                "B - A",
+                "5-95 % over draws",
+                "share",
+                "var: params / seeds",
+                "verdict over draws",
+            ],
+        )
+    )
+
+
 #: Runs ``compare`` starts without ``--yes`` (both configurations together).
 MAX_COMPARE_RUNS = 2_000
 HARD_MAX_COMPARE_RUNS = 200_000
@@ -296,7 +356,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b = validate(deep_merge(b.model_dump(), size), flags)
     out = Path(args.out) if args.out else default_out_dir("compare")
     check_out_dir(out, args.force)
-    check_replications(2 * args.replications, args.yes)
+    spec, draws = _ensemble(args, a)
+    check_replications(2 * args.replications * (len(draws) if draws else 1), args.yes)
+    from .ensemble import pinned_from_sets
+
     comp = compare(
         a,
         b,
@@ -305,9 +368,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
         master_seed=args.seed,
         workers=args.workers,
         progress=_progress("compare"),
+        draws=draws,
+        pinned=(pinned_from_sets(args.set_a), pinned_from_sets(args.set_b)),
+        ensemble_label=spec.label if spec else "",
     )
-    print(f"{labels[0]}  vs  {labels[1]}: {args.replications} replications each, common random numbers")
+    if spec is None:
+        print(f"{labels[0]}  vs  {labels[1]}: {args.replications} replications each, common random numbers")
+    else:
+        print(
+            f"{labels[0]}  vs  {labels[1]}: ensemble of {spec.label} x {args.replications} replications "
+            "(common parameters and common random numbers); the tables pool draws and seeds"
+        )
     print(compare_text(comp))
+    if comp.ensemble is not None:
+        print()
+        print(ensemble_text(comp))
     write(comp, out, title=f"Adoption: {labels[0]} vs {labels[1]} (mean, 95 % band)")
     print(
         f"wrote {out}/adoption_compare.png, compare_series.png, scorecard_compare.png, comparison.csv, "
@@ -346,9 +421,30 @@ def cmd_params(args: argparse.Namespace) -> int:
     if args.markdown:
         print(parameter_table())
         return 0
+    from .priors import shipped_priors
+
     rows = matching_rows(args.query)
+    priors = {p.name: p for p in shipped_priors()}
+    if args.query:
+        # Group multipliers have priors but no row of their own.
+        rows += [
+            (n, "1", "[0, 10]", "Multiplier of every group's attribute (clipped to 0..1)")
+            for n in priors
+            if ".scale." in n and args.query in n
+        ]
     if not rows:
         raise ScenarioError(f"params {args.query}: no parameter matches; try a section such as negotiation")
+    rows = [
+        (
+            k,
+            d,
+            r,
+            f"{desc.rstrip('.')}. Prior: {priors[k].describe()}. {priors[k].source}."
+            if k in priors
+            else desc,
+        )
+        for k, d, r, desc in rows
+    ]
     print(terminal_table(rows, shutil.get_terminal_size((100, 24)).columns))
     return 0
 
@@ -389,6 +485,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- parser
+ENSEMBLE_HELP = (
+    "parameter ensemble: N posterior draws (data/posterior.csv; uncalibrated parameters from their "
+    "priors), 'prior' or 'prior:N' (all from data/priors.toml, default N 20), 'defaults' (one draw: "
+    "the scenario as written); every draw runs every replication seed"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="egov-sim",
@@ -433,6 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="output folder (default: results/<time>-compare)")
     c.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
     c.add_argument("--yes", action="store_true", help=f"run more than {MAX_COMPARE_RUNS:,} runs in all")
+    c.add_argument("--ensemble", metavar="N|prior[:N]|defaults", help=ENSEMBLE_HELP)
     c.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("scenarios", help="list the shipped scenarios")

@@ -10,7 +10,7 @@ which both reached.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -46,6 +46,11 @@ class Comparison:
     table: pd.DataFrame  # one row per KPI: means, paired difference, its 95 % CI, n, reached
     scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per cell: A, B, B - A, CI
     series: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # variable -> label -> runs
+    #: With an ensemble: one row per KPI and scorecard cell (share of draws where B is
+    #: higher/better, the 5-95 % range of the per-draw mean difference, variance split).
+    ensemble: pd.DataFrame | None = None
+    draws: list[dict[str, float]] = field(default_factory=list)
+    ensemble_label: str = ""
 
 
 def _one(args: tuple[ScenarioConfig, int]) -> RunResult:
@@ -158,12 +163,27 @@ def compare(
     master_seed: int | None = None,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    draws: Sequence[Mapping[str, float]] | None = None,
+    pinned: tuple[Iterable[str], Iterable[str]] = ((), ()),
+    ensemble_label: str = "",
 ) -> Comparison:
     """Run ``a`` and ``b`` with the same seed in each replication (common random numbers)
-    and tabulate each KPI's and scorecard cell's mean difference B - A with a paired 95 % t interval."""
+    and tabulate each KPI's and scorecard cell's mean difference B - A with a paired 95 % t interval.
+
+    With ``draws`` (parameter draws, :mod:`simulation.ensemble`) every draw runs every
+    replication seed in both A and B (common parameters and common random numbers), except
+    the ``pinned`` parameters of each arm; the tables then pool draws x replications and
+    :attr:`Comparison.ensemble` tells how the difference varies over the draws."""
+    from .ensemble import configure
+
     master = a.run.seed if master_seed is None else master_seed
     seeds = replication_seeds(master, replications)
-    jobs = [(cfg, s) for s in seeds for cfg in (a, b)]
+    draw_list = [{}] if draws is None else [dict(d) for d in draws]
+    arms = [
+        (configure(a, d, pinned[0], "ensemble draw (A)"), configure(b, d, pinned[1], "ensemble draw (B)"))
+        for d in draw_list
+    ]
+    jobs = [(cfg, s) for pair in arms for s in seeds for cfg in pair]
     results: list[RunResult] = []
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
@@ -182,7 +202,11 @@ def compare(
     }
     for i, res in enumerate(results):
         label = labels[i % 2]
-        rows.append({"label": label, "replication": i // 2, "seed": res.seed, **res.kpis, **res.cells()})
+        d, r = divmod(i // 2, replications)
+        extra = {"draw": d} if draws is not None else {}
+        rows.append(
+            {"label": label, "replication": i // 2, **extra, "seed": res.seed, **res.kpis, **res.cells()}
+        )
         for v, _ in COMPARE_SERIES:
             series[v][label].append(res.timeseries[v].to_numpy(dtype=float))
     frame = pd.DataFrame(rows)
@@ -195,7 +219,78 @@ def compare(
         kpi_table(frame, labels, (a.run.months, b.run.months)),
         scorecard_table(frame, labels),
         stacked,
+        ensemble_table(frame, labels, len(draw_list), replications, (a.run.months, b.run.months))
+        if draws is not None
+        else None,
+        draw_list if draws is not None else [],
+        ensemble_label,
     )
+
+
+#: A verdict over the draws is "robust" when at least this share of them agrees.
+ROBUST_SHARE = 0.9
+
+
+def ensemble_verdict(share_better: float) -> str:
+    """What share of plausible parameterisations B is better in, as words."""
+    if not np.isfinite(share_better):
+        return "not applicable"
+    if share_better >= ROBUST_SHARE:
+        return "B better in nearly all draws"
+    if share_better <= 1 - ROBUST_SHARE:
+        return "B worse in nearly all draws"
+    return f"depends on the parameters (B better in {share_better:.0%})"
+
+
+def ensemble_table(
+    frame: pd.DataFrame, labels: tuple[str, str], n_draws: int, reps: int, horizons: tuple[int, int]
+) -> pd.DataFrame:
+    """Per KPI and scorecard cell, over the draws: the mean paired difference B - A per draw,
+    the share of draws in which it is positive (KPIs) or better (cells), its 5-95 % range,
+    and the share of the difference's variance due to parameters vs seeds."""
+    from .ensemble import variance_split
+
+    a = frame[frame.label == labels[0]].sort_values("replication")
+    b = frame[frame.label == labels[1]].sort_values("replication")
+    rows = []
+    names = [(k, None) for k in KPI_INFO] + [
+        (f"sc.{p}.{r}", CELLS[p][r].direction) for p in PERSPECTIVES for r in RELATIONS
+    ]
+    for name, direction in names:
+        va = pd.to_numeric(a[name], errors="coerce").to_numpy(float)
+        vb = pd.to_numeric(b[name], errors="coerce").to_numpy(float)
+        if is_time_to_event(name):
+            h = max(horizons) + 1.0
+            va, vb = np.where(np.isnan(va), h, va), np.where(np.isnan(vb), h, vb)
+        diff = (vb - va).reshape(n_draws, reps)
+        with np.errstate(all="ignore"):
+            counts = np.isfinite(diff).sum(axis=1)
+            per_draw = np.where(counts > 0, np.nansum(diff, axis=1) / np.maximum(counts, 1), np.nan)
+        ok = per_draw[np.isfinite(per_draw)]
+        split = variance_split(diff)
+        row: dict[str, object] = {
+            "name": name,
+            "n_draws": n_draws,
+            "replications": reps,
+            "mean_difference": float(ok.mean()) if ok.size else np.nan,
+            "draw_p05": float(np.quantile(ok, 0.05)) if ok.size else np.nan,
+            "draw_p95": float(np.quantile(ok, 0.95)) if ok.size else np.nan,
+            "share_b_higher": float(np.mean(ok > 0)) if ok.size else np.nan,
+            "param_share": split["param_share"],
+            "seed_share": split["seed_share"],
+        }
+        if direction is not None:
+            better = ok > 0 if direction == "higher" else ok < 0
+            share = float(np.mean(better)) if ok.size and np.any(ok != 0) else np.nan
+            row |= {
+                "direction": f"{direction} is better",
+                "share_b_better": share,
+                "verdict": ensemble_verdict(share),
+            }
+        else:
+            row |= {"direction": "", "share_b_better": np.nan, "verdict": ""}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def write(comp: Comparison, out_dir: Path, title: str) -> None:
@@ -205,6 +300,11 @@ def write(comp: Comparison, out_dir: Path, title: str) -> None:
         comp.table.to_csv(tmp / "comparison.csv", index=False)
         comp.scorecard.to_csv(tmp / "scorecard_comparison.csv", index=False)
         comp.kpis.to_csv(tmp / "replications.csv", index=False)
+        if comp.ensemble is not None:
+            comp.ensemble.to_csv(tmp / "ensemble.csv", index=False)
+            pd.DataFrame([{"draw": i, **d} for i, d in enumerate(comp.draws)]).to_csv(
+                tmp / "draws.csv", index=False
+            )
         plot_bands(comp.curves, tmp / "adoption_compare.png", title=title)
         if comp.series:
             plot_compare_series(

@@ -109,21 +109,39 @@ def test_recovers_known_pq_from_model_generated_data():
 
 
 def test_cli_bad_start_year_and_data_exit_cleanly(tmp_path: Path, capsys):
-    assert main(["calibrate", "--start-year", "2015", "--out", str(tmp_path)]) == 2
+    assert main(["calibrate", "--method", "grid", "--start-year", "2015", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--start-year" in err and "1990 and 2010" in err
     bad = tmp_path / "d.csv"
     bad.write_text("year,geo\n2011,NL\n", encoding="utf-8")
-    assert main(["calibrate", "--data", str(bad), "--out", str(tmp_path)]) == 2
+    assert main(["calibrate", "--method", "grid", "--data", str(bad), "--out", str(tmp_path)]) == 2
     assert "d.csv: missing column" in capsys.readouterr().err
-    assert main(["calibrate", "--scenario", "no_such_scenario", "--out", str(tmp_path)]) == 2
+    assert (
+        main(["calibrate", "--method", "grid", "--scenario", "no_such_scenario", "--out", str(tmp_path)]) == 2
+    )
     assert "no shipped scenario" in capsys.readouterr().err
     assert not (tmp_path / "VALIDATION.md").exists()
 
 
 @pytest.mark.slow
 def test_cli_quick_writes_outputs(tmp_path: Path, capsys):
-    assert main(["calibrate", "--quick", "--workers", "2", "--bootstrap", "20", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                "--method",
+                "grid",
+                "--quick",
+                "--workers",
+                "2",
+                "--bootstrap",
+                "20",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "95 % profile intervals" in out and "years after start (2020)" in out
     img = tmp_path / "img/validation"

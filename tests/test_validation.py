@@ -212,7 +212,7 @@ def test_outcome_is_seeded():
 @pytest.mark.slow  # about 50 s since calibrate runs the model (quick mode)
 def test_cli_validate_and_calibrate(tmp_path: Path, capsys):
     quick = ["--quick", "--workers", "1", "--citizens", "100", "--replications", "2"]
-    assert main(["calibrate", *quick, "--bootstrap", "20", "--out", str(tmp_path)]) == 0
+    assert main(["calibrate", "--method", "grid", *quick, "--bootstrap", "20", "--out", str(tmp_path)]) == 0
     args = [
         "validate-patterns",
         "--patterns",

@@ -279,8 +279,8 @@ def _executor_local(workers: int) -> tuple[Callable[..., Any], Callable[[], None
         workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(os.getpid(),)
     )
 
-    def submit(exp: Experiment, runs: list[int]) -> Any:
-        return pool.submit(run_batch, exp, runs)
+    def submit(fn: Callable[..., Any], *args: Any) -> Any:
+        return pool.submit(fn, *args)
 
     def done_any(futures: set[Any]) -> set[Any]:
         finished, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -317,8 +317,8 @@ def _executor_dask(
         except OSError as exc:
             raise ScenarioError(f"--cluster {address}: cannot connect to a Dask scheduler ({exc})") from None
 
-    def submit(exp: Experiment, runs: list[int]) -> Any:
-        return client.submit(run_batch, exp, runs, pure=False)
+    def submit(fn: Callable[..., Any], *args: Any) -> Any:
+        return client.submit(fn, *args, pure=False)
 
     def done_any(futures: set[Any]) -> set[Any]:
         return set(dwait(list(futures), return_when="FIRST_COMPLETED").done)
@@ -432,7 +432,7 @@ def sweep(
                 # Bounded in-flight tasks: results are written and dropped as they arrive.
                 inflight: dict[Any, list[int]] = {}
                 for runs in chunks:
-                    inflight[submit(exp, runs)] = runs
+                    inflight[submit(run_batch, exp, runs)] = runs
                     if len(inflight) >= 2 * n_workers:
                         for fut in done_any(set(inflight)):
                             record(inflight.pop(fut), *fut.result())
@@ -452,6 +452,41 @@ def sweep(
         p.unlink()
     (out / "parts").rmdir()
     return SweepOutcome(out, n_runs, ran, failures_total, elapsed)
+
+
+class TaskEngine:
+    """The sweep's executors for other work (``egov-sim calibrate``): ``map(fn, items)``
+    returns ``fn(item)`` for every item, in order, on ``workers`` spawned processes or a
+    Dask cluster (``cluster`` = ``local`` or ``HOST:PORT``); one worker runs in-process.
+    Results do not depend on the number of workers."""
+
+    def __init__(self, workers: int = 1, cluster: str | None = None) -> None:
+        self.workers, self.cluster = workers, cluster
+        self._parts: tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]] | None = None
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        if self.cluster is None and (self.workers <= 1 or len(items) < 2):
+            return [fn(x) for x in items]
+        if self._parts is None:
+            self._parts = (
+                _executor_local(self.workers)
+                if self.cluster is None
+                else _executor_dask(self.cluster, max(1, self.workers))
+            )
+        submit = self._parts[0]
+        futures = [submit(fn, x) for x in items]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        if self._parts is not None:
+            self._parts[1]()
+            self._parts = None
+
+    def __enter__(self) -> TaskEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _count_failures(out: Path) -> int:

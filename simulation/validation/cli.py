@@ -82,6 +82,8 @@ def cmd_validate_patterns(args: argparse.Namespace) -> int:
             progress=say,
         )
         fresh = run_map(ctx, numbers)
+        if args.ensemble:
+            ensemble_shares(args, ctx, fresh, numbers, tmp, say)
         previous = out / IMG / PATTERNS_JSON
         partial = bool(numbers or scenarios or regions)
         data = merge(store.read(previous), fresh) if partial and previous.exists() else fresh
@@ -101,7 +103,56 @@ def cmd_validate_patterns(args: argparse.Namespace) -> int:
     return 0
 
 
+def ensemble_shares(args: argparse.Namespace, ctx, fresh: dict, numbers, tmp: Path, say) -> None:
+    """Re-run the map once per parameter draw (same seeds) and store, per cell, the share of
+    draws in which the pattern holds (``cell["ensemble"]``)."""
+    import dataclasses
+    import shutil
+
+    from ..ensemble import make_draws, parse_ensemble
+    from . import patterns as pat
+
+    spec = parse_ensemble(args.ensemble)
+    draws = make_draws(spec, args.seed)
+    tally: dict[tuple, dict[str, int]] = {}
+    scratch = tmp / ".ensemble"
+    try:
+        for i, draw in enumerate(draws):
+            say(f"validate-patterns: ensemble draw {i + 1}/{len(draws)}")
+            pat.ENSEMBLE_DRAW = draw
+            sub = dataclasses.replace(ctx, img_dir=scratch, progress=None)
+            for p in pat.run_map(sub, numbers)["patterns"]:
+                for c in p["cells"]:
+                    key = (p["number"], c["scenario"], c["region"])
+                    tally.setdefault(key, {})
+                    tally[key][c["verdict"]] = tally[key].get(c["verdict"], 0) + 1
+    finally:
+        pat.ENSEMBLE_DRAW = None
+        shutil.rmtree(scratch, ignore_errors=True)
+    for p in fresh["patterns"]:
+        for c in p["cells"]:
+            counts = tally.get((p["number"], c["scenario"], c["region"]), {})
+            applicable = sum(v for k, v in counts.items() if k != "not applicable")
+            c["ensemble"] = {
+                "draws": len(draws),
+                "kind": spec.label,
+                "verdicts": counts,
+                "share_holds": counts.get("holds", 0) / applicable if applicable else None,
+            }
+    fresh["meta"]["ensemble"] = {"label": spec.label, "draws": len(draws)}
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise ScenarioError(f"--workers: need at least 1, got {args.workers}")
+    if args.method == "abc":
+        from .abc_report import calibrate
+
+        return calibrate(args)
+    return cmd_calibrate_grid(args)
+
+
+def cmd_calibrate_grid(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..atomic import atomic_dir
@@ -211,10 +262,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     v.add_argument("--seed", type=int, default=20240501, help="master seed (default 20240501)")
     v.add_argument("--out", help="folder for VALIDATION.md and img/validation/ (default: docs)")
+    v.add_argument(
+        "--ensemble",
+        metavar="N|prior[:N]",
+        help="also run the map once per parameter draw (same seeds) and report, per cell, the share of "
+        "draws in which the pattern holds",
+    )
     v.set_defaults(func=cmd_validate_patterns)
 
     c = subparsers.add_parser(
-        "calibrate", help="fit the model's citizens.p, q (and a Bass curve) to the Dutch e-government series"
+        "calibrate",
+        help="fit the model to the Dutch targets in data/ by ABC-SMC (pyabc); --method grid: the older p, q grid",
+    )
+    c.add_argument(
+        "--method",
+        choices=("abc", "grid"),
+        default="abc",
+        help="abc: ABC-SMC of every calibrated prior against data/calibration_targets.csv (default); "
+        "grid: the synthetic-likelihood grid of citizens.p, q only (and a Bass curve)",
+    )
+    c.add_argument("--cluster", help="abc: run on Dask ('local' or HOST:PORT), as sweep --cluster")
+    c.add_argument(
+        "--resume",
+        action="store_true",
+        help="abc: continue the fit stored in --state (after an interruption)",
+    )
+    c.add_argument(
+        "--state", help="abc: folder of the resumable databases (default results/calibrate[-quick])"
+    )
+    c.add_argument("--ship", action="store_true", help="abc: copy the posterior into data/ (the shipped one)")
+    c.add_argument("--population", type=int, help="abc: particles per generation (default 300; quick 40)")
+    c.add_argument("--generations", type=int, help="abc: SMC generations (default 6; quick 3)")
+    c.add_argument(
+        "--targets", help="abc: a CSV like data/calibration_targets.csv (default: the shipped one)"
     )
     c.add_argument("--data", help="CSV like data/nl_egov_adoption.csv (default: the shipped one)")
     c.add_argument("--bootstrap", type=int, help="Bass-curve bootstrap resamples (default 1000; --quick 200)")
@@ -235,7 +315,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=2002,
         help="calendar year of model month 0 (January; default 2002, end of the OL2000 pilots)",
     )
-    c.add_argument("--quick", action="store_true", help="small grid and population (smoke test, < 1 min)")
+    c.add_argument(
+        "--quick",
+        action="store_true",
+        help="small population and few generations (smoke test; writes under results/)",
+    )
     c.add_argument(
         "--workers", type=int, default=default_workers, help="processes (results do not depend on it)"
     )

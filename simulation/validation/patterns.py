@@ -111,13 +111,28 @@ def region_sets(region: Region) -> dict[str, Any]:
     return {} if region.trust is None else {"trust.initial": region.trust}
 
 
+#: The parameter draw the map runs under (``validate-patterns --ensemble``); None = as written.
+ENSEMBLE_DRAW: dict[str, float] | None = None
+
+#: Patterns whose measure is (also) a calibration target of ``egov-sim calibrate``: their
+#: verdicts are marked and not counted as validation.
+CALIBRATION_TARGETS = {7: "the share of IT projects overrunning by more than 200 % (it_overrun_200)"}
+
+
 def make_config(cell_scenario: str, region: Region, sets: Mapping[str, Any], heavy: bool) -> ScenarioConfig:
     """The scenario in ``region`` with ``sets``; party-level patterns use 300 citizens
-    under full mixing, ``heavy`` ones (adoption matters) 2,000 on the small-world network."""
+    under full mixing, ``heavy`` ones (adoption matters) 2,000 on the small-world network.
+    Under :data:`ENSEMBLE_DRAW` the draw is applied too, except to what the condition and
+    the region set (they are the pattern's own conditions)."""
     kw = {"citizens": 2000, "network": "small_world"} if heavy else {"citizens": 300, "network": "complete"}
-    return scenario(
+    cfg = scenario(
         {**region_sets(region), **sets}, base=cell_scenario, resistance_scale=region.resistance_scale, **kw
     )
+    if ENSEMBLE_DRAW:
+        from ..ensemble import configure
+
+        cfg = configure(cfg, ENSEMBLE_DRAW, {*sets, *region_sets(region)}, "validation ensemble draw")
+    return cfg
 
 
 def cells(scenarios: Sequence[str] | None = None, regions: Sequence[str] | None = None) -> list[Cell]:
@@ -895,6 +910,7 @@ def run_map(ctx: Context, numbers: Sequence[int] | None = None) -> dict[str, Any
             "runs": runs,
             "primary": spec.primary,
             "figure": f"pattern{n}.png",
+            "calibration_target": CALIBRATION_TARGETS.get(n),
             "global": glob,
             "cells": cells_out,
         }

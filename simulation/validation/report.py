@@ -175,15 +175,34 @@ def _name(s: str) -> str:
     return s.replace("_", " ")
 
 
+def _ensemble_md(c: dict) -> str:
+    e = c.get("ensemble")
+    if not e:
+        return ""
+    share = e.get("share_holds")
+    if share is None:
+        return f"<br>ensemble: n/a in all {e['draws']} draws"
+    return f"<br>holds in **{share:.0%}** of {e['draws']} draws"
+
+
 def _cell_md(c: dict) -> str:
     if c["verdict"] == "not applicable":
-        return f"n/a: {c.get('reason', '')}"
+        return f"n/a: {c.get('reason', '')}{_ensemble_md(c)}"
     pr = c.get("primary")
     if not pr or not pr.get("result"):
-        return f"**{c['verdict']}**"
+        return f"**{c['verdict']}**{_ensemble_md(c)}"
     r = pr["result"]
     own = "" if pr["verdict"] == c["verdict"] else f" (shown sub-claim: {pr['verdict']})"
-    return f"**{c['verdict']}**{own}<br>{_f(r.get('diff'))}{_ci(r.get('ci'))}"
+    return f"**{c['verdict']}**{own}<br>{_f(r.get('diff'))}{_ci(r.get('ci'))}{_ensemble_md(c)}"
+
+
+def _share_holds(p: dict) -> str:
+    shares = [
+        c["ensemble"]["share_holds"]
+        for c in p["cells"]
+        if (c.get("ensemble") or {}).get("share_holds") is not None
+    ]
+    return f"{sum(shares) / len(shares):.0%}" if shares else "–"
 
 
 def _counts(p: dict) -> dict[str, int]:
@@ -194,15 +213,21 @@ def _counts(p: dict) -> dict[str, int]:
 
 
 def _summary_rows(patterns: list[dict]) -> list[str]:
+    ens = any(c.get("ensemble") for p in patterns for c in p["cells"])
+    extra = " holds over draws (mean of cells) |" if ens else ""
     out = [
-        "| # | pattern | label | " + " | ".join(VERDICTS) + " | map |",
-        "|---|---|---|" + "---|" * len(VERDICTS) + "---|",
+        "| # | pattern | label | " + " | ".join(VERDICTS) + " |" + extra + " map |",
+        "|---|---|---|" + "---|" * len(VERDICTS) + ("---|" if ens else "") + "---|",
     ]
     for p in patterns:
         k = _counts(p)
+        label = p["label"] + (
+            "; **calibration target, not validation**" if p.get("calibration_target") else ""
+        )
         out.append(
-            f"| {p['number']} | {p['title']} | {p['label']} | "
+            f"| {p['number']} | {p['title']} | {label} | "
             + " | ".join(str(k[v]) for v in VERDICTS)
+            + (f" | {_share_holds(p)}" if ens else "")
             + f" | [pattern{p['number']}.png]({IMG}/{p['figure']}) |"
         )
     return out
@@ -286,6 +311,15 @@ def _pattern_section(p: dict) -> list[str]:
         "",
         f"*Label:* **{p['label']}** — {p['label_reason']}.",
         "",
+        *(
+            [
+                f"*Calibration target:* {p['calibration_target']} is fitted by `egov-sim calibrate`, so this "
+                "pattern's agreement with the reference is not counted as validation.",
+                "",
+            ]
+            if p.get("calibration_target")
+            else []
+        ),
         f"*Set-up:* {p['setup']} {p['replications']} replications per condition (CRN); {p['runs']} runs.",
         "",
         f"*Criterion:* {p['criterion']} Cell verdict: {COMBINE_RULE}",
@@ -525,7 +559,7 @@ def _method(meta: dict) -> list[str]:
     ]
 
 
-def build(data: Any, calibration: dict | None, quick: bool = False) -> str:
+def build(data: Any, calibration: dict | None, quick: bool = False, abc: dict | None = None) -> str:
     lines = [
         "# Validation and calibration",
         "",
@@ -556,8 +590,24 @@ def build(data: Any, calibration: dict | None, quick: bool = False) -> str:
             lines += _pattern_section(p)
     else:
         lines += ["*Pattern results not generated yet: run `egov-sim validate-patterns`.*", ""]
+    if abc:
+        from .abc_report import section
+
+        lines += ["## 3. Calibration to the Dutch series", ""] + section(abc)
     if calibration:
-        lines += _safe_calibration(calibration)
+        old = _safe_calibration(calibration)
+        if abc:
+            rename = {
+                "## 3. Calibration to the Dutch series": None,
+                "### 3a. The full model fitted to the series (simulation-based likelihood)": (
+                    "### 3b. Earlier: citizens.p and q alone, on a grid (simulation-based likelihood; not used)"
+                ),
+                "### 3b. A Bass curve fitted to the series (for comparison)": (
+                    "### 3c. A Bass curve fitted to the series (for comparison)"
+                ),
+            }
+            old = [rename.get(x, x) for x in old if rename.get(x, x) is not None]
+        lines += old
     else:
         lines += ["*Calibration not generated yet: run `egov-sim calibrate`.*", ""]
     lines += [
@@ -578,7 +628,8 @@ def write_report(out_dir: Path, quick: bool = False) -> Path:
     img = out_dir / IMG
     pats = store.read(img / PATTERNS_JSON) if (img / PATTERNS_JSON).exists() else None
     cal = store.read(img / CALIBRATION_JSON) if (img / CALIBRATION_JSON).exists() else None
-    text = build(pats, cal, quick)
+    abc = store.read(img / "abc.json") if (img / "abc.json").exists() else None
+    text = build(pats, cal, quick, abc)
     path = out_dir / "VALIDATION.md"
     fd, tmp = tempfile.mkstemp(prefix=".VALIDATION.", dir=out_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -299,7 +299,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else default_out_dir(label)
         check_out_dir(out, args.force)
         result = run(config)
-        write_outputs(result, out, str(resolve_path(args.scenario)), plotter)
+        extra, ens_summary = _run_ensemble(args, config, label)
+        write_outputs(result, out, str(resolve_path(args.scenario)), plotter, extra=extra)
     finally:
         plotter.close()
     rows = [[k, fmt(result.kpis[k])] for k in SUMMARY_KPIS]
@@ -314,8 +315,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     print("\nWhat happened (events.csv has every event with its cause):")
     for line in result.narrative:
         print(f"  - {line}")
+    if ens_summary:
+        print(f"\n{ens_summary}")
     print(f"wrote {out}/ ({', '.join(p.name for p in sorted(out.iterdir()))})")
     return 0
+
+
+def _run_ensemble(args: argparse.Namespace, config, label: str):
+    """With ``--ensemble``: run every draw x ``--replications`` seeds; return a writer of
+    ensemble_runs.csv, ensemble_summary.csv, draws.csv and ensemble_adoption.png, and a text."""
+    spec, draws = _ensemble(args, config)
+    if spec is None:
+        return None, ""
+    from .ensemble import pinned_from_sets, run_ensemble, summary_rows
+
+    reps = args.replications
+    if reps < 1:
+        raise ScenarioError(f"--replications: need at least 1, got {reps}")
+    check_replications(len(draws) * reps, args.yes)
+    pinned = pinned_from_sets(args.set) | {
+        k for k, v in (("citizens.count", args.citizens),) if v is not None
+    }
+    rows, curves = run_ensemble(
+        config,
+        draws,
+        reps,
+        config.run.seed,
+        workers=args.workers,
+        pinned=pinned,
+        progress=_progress("ensemble"),
+    )
+    summary = summary_rows(rows, len(draws), reps)
+
+    def write(folder: Path) -> None:
+        import pandas as pd
+
+        from .plotting import plot_bands
+
+        pd.DataFrame(rows).to_csv(folder / "ensemble_runs.csv", index=False)
+        pd.DataFrame(summary).to_csv(folder / "ensemble_summary.csv", index=False)
+        pd.DataFrame([{"draw": i, **d} for i, d in enumerate(draws)]).to_csv(
+            folder / "draws.csv", index=False
+        )
+        plot_bands(
+            {f"{label}: {spec.label} x {reps} seeds": curves["adoption"]},
+            folder / "ensemble_adoption.png",
+            title=f"Adoption over the ensemble ({spec.label} x {reps} seeds; mean, 95 % band)",
+        )
+
+    lines = [
+        [
+            r["kpi"],
+            fmt(r["median"]),
+            f"[{fmt(r['p05'])}, {fmt(r['p95'])}]",
+            f"{r['param_share']:.0%} / {r['seed_share']:.0%}" if math.isfinite(r["param_share"]) else "–",
+        ]
+        for r in summary
+        if r["kpi"] in SUMMARY_KPIS
+    ]
+    text = (
+        f"Ensemble ({spec.label} x {reps} seeds; median and 5-95 % over all runs; variance from "
+        "parameters / from seeds):\n" + table(lines, ["kpi", "median", "5-95 %", "var: params / seeds"])
+    )
+    return write, text
 
 
 def _pair(args: argparse.Namespace):
@@ -521,6 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--out", help="output folder (default: results/<time>-<scenario>)")
     r.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
+    r.add_argument(
+        "--ensemble", metavar="N|prior[:N]|defaults", help=ENSEMBLE_HELP + " (besides the one run)"
+    )
+    r.add_argument("--replications", type=int, default=2, help="--ensemble: seeds per draw (default 2)")
+    r.add_argument("--workers", type=int, default=1, help="--ensemble: processes (default 1)")
+    r.add_argument("--yes", action="store_true", help=f"--ensemble: more than {MAX_COMPARE_RUNS:,} runs")
     r.set_defaults(func=cmd_run)
 
     c = sub.add_parser("compare", help="compare two scenarios over replications")

@@ -205,3 +205,72 @@ def variance_split(values: np.ndarray) -> dict[str, float]:
 def draws_table(draws: Sequence[Mapping[str, float]]) -> list[dict[str, Any]]:
     """One row per draw (``draw`` index and every drawn number), for ``draws.csv``."""
     return [{"draw": i, **d} for i, d in enumerate(draws)]
+
+
+def run_ensemble(
+    config: Any,
+    draws: Sequence[Mapping[str, float]],
+    replications: int,
+    master: int,
+    *,
+    workers: int = 1,
+    pinned: Iterable[str] = (),
+    progress: Any = None,
+) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Every draw x every replication seed of one scenario: one row per run (``draw``,
+    ``replication``, ``seed`` and the KPIs) and the adoption curves, shape (runs, months + 1)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from .compare import _one
+    from .seeds import replication_seeds
+
+    seeds = replication_seeds(master, replications)
+    configs = [configure(config, d, pinned, "ensemble draw") for d in draws]
+    jobs = [(c, s) for c in configs for s in seeds]
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            results = []
+            for res in pool.map(_one, jobs):
+                results.append(res)
+                if progress:
+                    progress(len(results), len(jobs))
+    else:
+        results = []
+        for job in jobs:
+            results.append(_one(job))
+            if progress:
+                progress(len(results), len(jobs))
+    rows = [
+        {"draw": i // replications, "replication": i % replications, "seed": r.seed, **r.kpis}
+        for i, r in enumerate(results)
+    ]
+    curves = {
+        v: np.vstack([np.asarray(r.series[v], float) for r in results]) for v in ("adoption", "legitimacy")
+    }
+    return rows, curves
+
+
+def summary_rows(rows: Sequence[Mapping[str, Any]], n_draws: int, reps: int) -> list[dict[str, Any]]:
+    """Per numeric KPI over draws x seeds: median, 5 % and 95 %, and the variance split."""
+    out = []
+    for key in rows[0]:
+        if key in ("draw", "replication", "seed"):
+            continue
+        vals = np.array([np.nan if r[key] is None else float(r[key]) for r in rows], float)
+        if not np.isfinite(vals).any():
+            continue
+        q = np.nanquantile(vals, [0.05, 0.5, 0.95])
+        split = variance_split(vals.reshape(n_draws, reps))
+        out.append(
+            {
+                "kpi": key,
+                "median": q[1],
+                "p05": q[0],
+                "p95": q[2],
+                "runs_with_value": int(np.isfinite(vals).sum()),
+                "param_share": split["param_share"],
+                "seed_share": split["seed_share"],
+            }
+        )
+    return out

@@ -146,8 +146,15 @@ def run_title(result: RunResult) -> str:
     )
 
 
-def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotter | None = None) -> Path:
-    """Write the five output files; atomically (a half-written folder never appears)."""
+def write_outputs(
+    result: RunResult,
+    out_dir: Path,
+    source: str,
+    plotter: Plotter | None = None,
+    extra: Any = None,
+) -> Path:
+    """Write the five output files; atomically (a half-written folder never appears).
+    ``extra(folder)``, if given, writes more files into the same atomic folder."""
     from .csvout import rows_to_csv, to_csv
 
     with atomic_replace(out_dir) as tmp:
@@ -166,6 +173,8 @@ def write_outputs(result: RunResult, out_dir: Path, source: str, plotter: Plotte
                 plotter.submit(tmp / name, run_title(result), tmp / "adoption.png")
         write_json(tmp / "kpis.json", result.kpis)
         write_json(tmp / "manifest.json", manifest(result, source))
+        if extra is not None:
+            extra(tmp)
         if plotter is not None:
             plotter.wait()
         else:

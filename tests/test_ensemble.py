@@ -177,3 +177,19 @@ def test_params_shows_the_prior(capsys):
     assert main(["params", "citizens.q"]) == 0
     out = capsys.readouterr().out
     assert "Prior: loguniform" in out
+
+
+def test_run_ensemble_writes_the_spread_and_keeps_the_single_run(tmp_path: Path, capsys):
+    base = ["run", "--citizens", "300", "--steps", "36", "--force"]
+    assert main([*base, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*base, "--ensemble", "prior:3", "--out", str(tmp_path / "ens")]) == 0
+    assert "var: params / seeds" in capsys.readouterr().out
+    # The single run is the same run; the ensemble files come on top.
+    for name in ("timeseries.csv", "kpis.json", "scorecard.csv"):
+        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "ens" / name).read_bytes()
+    import pandas as pd
+
+    runs = pd.read_csv(tmp_path / "ens" / "ensemble_runs.csv")
+    assert len(runs) == 3 * 2 and sorted(runs.draw.unique()) == [0, 1, 2]
+    assert runs.groupby("replication").seed.nunique().eq(1).all()  # the same seeds in every draw
+    assert (tmp_path / "ens" / "ensemble_adoption.png").stat().st_size > 0

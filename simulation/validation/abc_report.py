@@ -311,6 +311,7 @@ def calibrate(args: Any) -> int:
         "citizens": settings.citizens,
         "start_year": settings.start_year,
         "population": settings.population,
+        "heldout_population": settings.heldout_population,
         "generations": len(fits["main"].generations),
         "master_seed": settings.seed,
         "fitted": list(setup.fitted),
@@ -477,7 +478,7 @@ def section(c: dict[str, Any]) -> list[str]:
     h = c["heldout"]
     lines += [
         f"*Held-out check:* the same fit without every target after {abc.HELD_OUT_AFTER} "
-        f"(population {pv['population'] if not pv['quick'] else 'quick'}); its posterior predictive intervals "
+        f"(population {pv.get('heldout_population', '?')}, {len(c.get('heldout_generations', []))} generations); its posterior predictive intervals "
         f"(with each target's observation error) against the {h['n']} held-out levels and gaps: "
         f"**coverage of the 50 % intervals {h['coverage50']:.2f}, of the 90 % intervals {h['coverage90']:.2f}** "
         "(nominal 0.50 and 0.90; with so few values, read it as a rough check).",

@@ -245,8 +245,10 @@ class CitizensConfig(Section):
         ge=1,
         le=2_000_000_000,
     )
-    p: float = _f(0.01, "Bass innovation coefficient, per month", ge=0, le=1)
-    q: float = _f(0.08, "Bass imitation coefficient, per month", ge=0, le=1)
+    # Posterior medians of the ABC-SMC calibration (docs/VALIDATION.md §3a; before: 0.01, 0.08,
+    # 0.25, 0.15 chosen by hand).
+    p: float = _f(0.034, "Bass innovation coefficient, per month", ge=0, le=1)
+    q: float = _f(0.016, "Bass imitation coefficient, per month", ge=0, le=1)
     network: Literal["small_world", "complete"] = _f(
         "small_world", "Social network: Watts-Strogatz small world or full mixing"
     )
@@ -254,8 +256,8 @@ class CitizensConfig(Section):
     rewiring: float = _f(0.1, "Watts-Strogatz rewiring probability", ge=0, le=1)
     initial_adoption: float = _f(0.0, "Share adopted at month 0", ge=0, le=1)
     skill_base: float = _f(0.65, "Digital skill of a 45-year-old with middle education", ge=0, le=1)
-    age_gradient: float = _f(0.25, "Skill lost per 40 years of age", ge=0, le=1)
-    education_gradient: float = _f(0.15, "Skill gained per education level (low/mid/high)", ge=0, le=0.5)
+    age_gradient: float = _f(0.49, "Skill lost per 40 years of age", ge=0, le=1)
+    education_gradient: float = _f(0.28, "Skill gained per education level (low/mid/high)", ge=0, le=0.5)
     privacy_concern: float = _f(0.3, "Mean privacy concern", ge=0, le=1)
     privacy_weight: float = _f(0.5, "Adoption lost at full concern and full intrusiveness", ge=0, le=1)
     initial_legitimacy: float = _f(0.55, "Mean trust in government at month 0", ge=0, le=1)

@@ -120,7 +120,8 @@ def ensemble_shares(args: argparse.Namespace, ctx, fresh: dict, numbers, tmp: Pa
         for i, draw in enumerate(draws):
             say(f"validate-patterns: ensemble draw {i + 1}/{len(draws)}")
             pat.ENSEMBLE_DRAW = draw
-            sub = dataclasses.replace(ctx, img_dir=scratch, progress=None)
+            reps = args.ensemble_reps if args.ensemble_reps is not None else ctx.reps
+            sub = dataclasses.replace(ctx, img_dir=scratch, progress=None, reps=reps)
             for p in pat.run_map(sub, numbers)["patterns"]:
                 for c in p["cells"]:
                     key = (p["number"], c["scenario"], c["region"])
@@ -136,10 +137,12 @@ def ensemble_shares(args: argparse.Namespace, ctx, fresh: dict, numbers, tmp: Pa
             c["ensemble"] = {
                 "draws": len(draws),
                 "kind": spec.label,
+                "replications": args.ensemble_reps,
                 "verdicts": counts,
                 "share_holds": counts.get("holds", 0) / applicable if applicable else None,
+                "share_reversed": counts.get("reversed", 0) / applicable if applicable else None,
             }
-    fresh["meta"]["ensemble"] = {"label": spec.label, "draws": len(draws)}
+    fresh["meta"]["ensemble"] = {"label": spec.label, "draws": len(draws), "replications": args.ensemble_reps}
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -267,6 +270,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N|prior[:N]",
         help="also run the map once per parameter draw (same seeds) and report, per cell, the share of "
         "draws in which the pattern holds",
+    )
+    v.add_argument(
+        "--ensemble-reps",
+        type=int,
+        help="replications per condition in each draw (default: as the main map); fewer draws' "
+        "replications mean less power per draw",
     )
     v.set_defaults(func=cmd_validate_patterns)
 

@@ -54,12 +54,11 @@ def _ci(ci: Any) -> str:
 PROVENANCE: list[tuple[str, str, str, str]] = [
     (
         "citizens.p, citizens.q",
-        "0.004, 0.06 per month",
-        "literature + calibration",
-        "Bass meta-analysis p≈0.03, q≈0.38 per year (0.0025, 0.032 per month) raised towards the Dutch series: "
-        "the m-free calibration gives q≈0.61 per year (0.05 per month); p per year 0.048 lies inside the "
-        "m = 1 fit's interval. A single municipal service is not the national series, so still an assumption. "
-        "§3a fits p and q of the whole model (one scenario) to the series; the defaults were not replaced by it.",
+        "0.034, 0.016 per month",
+        "calibration",
+        "Posterior medians of the whole-model ABC-SMC fit (§3a; 90 % intervals [0.015, 0.072] and "
+        "[0.0025, 0.089]); priors from the Bass meta-analysis (p≈0.03, q≈0.38 per year) widened to two "
+        "decades. A single municipal service stands for the national share: still an assumption.",
     ),
     (
         "citizens.network, degree, rewiring",
@@ -70,9 +69,10 @@ PROVENANCE: list[tuple[str, str, str, str]] = [
     ),
     (
         "citizens.skill_base, age_gradient, education_gradient",
-        "0.65, 0.25, 0.15",
-        "assumption (data-informed)",
-        "Direction from CBS/Eurostat digital-skill gradients by age and education; magnitudes not fitted.",
+        "0.65, 0.49, 0.28",
+        "assumption (skill base); calibration (gradients)",
+        "Gradients: posterior medians of §3a against the CBS 2017 use gradients, which the model does not "
+        "reach (structural misfit: the values sit near the priors' upper ends). Skill base: assumption.",
     ),
     ("citizens.privacy_concern, privacy_weight", "0.3, 0.5", "assumption", "No Dutch series used."),
     (
@@ -132,8 +132,9 @@ PROVENANCE: list[tuple[str, str, str, str]] = [
         "implementation.overrun_alpha, overrun_scale, load_tail",
         "2.5, 0.3, 0.5",
         "literature (shape) + assumption",
-        "Heavy-tailed IT overruns (Flyvbjerg & Budzier 2011: about one in six projects > 200 %); the tail index "
-        "and its load dependence are chosen; pattern 7 compares the >200 % share with the reference.",
+        "Heavy-tailed IT overruns (Flyvbjerg & Budzier 2011: about one in six projects > 200 %). §3a fits the "
+        "tail index to that share, but the model gives about 0 at any index in the prior (posterior ≈ prior), "
+        "so the default 2.5 is kept; the share is a calibration target, so pattern 7 is not validation.",
     ),
     (
         "implementation.stall_months, collapse_share",
@@ -182,7 +183,8 @@ def _ensemble_md(c: dict) -> str:
     share = e.get("share_holds")
     if share is None:
         return f"<br>ensemble: n/a in all {e['draws']} draws"
-    return f"<br>holds in **{share:.0%}** of {e['draws']} draws"
+    rev = e.get("share_reversed") or 0.0
+    return f"<br>holds in **{share:.0%}** of {e['draws']} draws" + (f", reversed in {rev:.0%}" if rev else "")
 
 
 def _cell_md(c: dict) -> str:
@@ -521,6 +523,21 @@ def _safe_calibration(c: Any) -> list[str]:
         return out
 
 
+def _ensemble_method(e: dict) -> list[str]:
+    reps = e.get("replications")
+    return [
+        f"**Over the parameter ensemble.** The map was rerun once per parameter draw ({e['label']}: the "
+        "calibrated parameters from the posterior of §3a, every other uncertain parameter from its prior in "
+        "`data/priors.toml`; the condition's and the region's own settings are not drawn), with the same "
+        f"seeds{f' and {reps} replications per condition' if reps else ''}. Each cell gives the share of draws "
+        "in which its verdict is *holds* (and *reversed*, if any). A draw's verdict uses the rule above on its own "
+        "replications, so with fewer replications it has less power than the main map: read a low share as "
+        "'not robust or not detectable', and compare it with the main verdict. Patterns whose measure is a "
+        "calibration target are marked and are not counted as validation.",
+        "",
+    ]
+
+
 def _method(meta: dict) -> list[str]:
     regions = meta.get("regions", [])
     scen = meta.get("scenarios", [])
@@ -554,6 +571,7 @@ def _method(meta: dict) -> list[str]:
         f"{_f(meta.get('seconds'), 0)} s wall time on {meta.get('workers')} worker(s). Replications per "
         "condition are given per pattern.",
         "",
+        *(_ensemble_method(meta["ensemble"]) if meta.get("ensemble") else []),
         f"![overview]({IMG}/overview.png)",
         "",
     ]

@@ -93,3 +93,18 @@ def test_cli_calibrate_quick_writes_posterior_diagnostics_and_coverage(tmp_path:
         assert (img / name).stat().st_size > 0, name
     text = (tmp_path / "VALIDATION.md").read_text(encoding="utf-8")
     assert "ABC-SMC" in text and "coverage of the 50 % intervals" in text
+
+
+@pytest.mark.slow  # starts a Dask LocalCluster
+def test_abc_fit_on_dask_equals_the_in_process_fit(tmp_path: Path):
+    settings = abc.AbcSettings.quick(citizens=100)
+    setup = replace(abc.make_setup(settings), citizens=100)
+    fits = []
+    for workers, cluster in ((1, None), (2, "local")):
+        with TaskEngine(workers, cluster) as engine:
+            fits.append(
+                abc.run_fit(
+                    setup, settings, engine, tmp_path / f"{workers}.db", population=8, generations=1, master=5
+                )
+            )
+    assert np.array_equal(fits[0].values, fits[1].values) and np.array_equal(fits[0].weights, fits[1].weights)

@@ -24,7 +24,11 @@ from setuptools import setup  # noqa: E402
 from setuptools.command.build_py import build_py  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-SHIPPED = {"scenarios": ("*.toml",), "experiments": ("*.toml",), "data": ("*.csv", "*.md", "*.toml", "*.json")}
+SHIPPED = {
+    "scenarios": ("*.toml",),
+    "experiments": ("*.toml",),
+    "data": ("*.csv", "*.md", "*.toml", "*.json"),
+}
 
 
 class build_py_with_data(build_py):  # noqa: N801 - setuptools command naming

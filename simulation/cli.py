@@ -15,7 +15,12 @@ from . import __version__
 from .errors import ScenarioError
 
 #: Modules that add sub-commands with ``register(subparsers)``; skipped when absent.
-PLUGINS = ("simulation.experiments.cli", "simulation.webapp.cli", "simulation.validation.cli")
+PLUGINS = (
+    "simulation.experiments.cli",
+    "simulation.experiments.decision_map_report",
+    "simulation.webapp.cli",
+    "simulation.validation.cli",
+)
 
 DEFAULT_SCENARIO = "municipality_building_housing"
 SUMMARY_KPIS = (

@@ -8,6 +8,8 @@ seeds in both conditions) and state their criterion: a paired Wilcoxon signed-ra
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +24,8 @@ from simulation.scenario_io import validate
 from simulation.scorecard import CELLS, PERSPECTIVES
 from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
 from simulation.service_models import config_warnings, reach_share
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MUNI = "municipality_building_housing"
 
@@ -314,7 +318,11 @@ def test_fragmentation_reach_is_absolute_and_a_channel_less_scenario_warns() -> 
     assert reach_share(r, np.array([True, True])) == pytest.approx(1 - 0.5 * 0.6)
     assert reach_share(0.1 * r, np.array([True, True])) < 0.1  # scaling reach now matters
     assert config_warnings(scenario("vehicle_registration")) == []
-    warn = config_warnings(scenario("business_counter", service__model="fragmentation"))
+    assert config_warnings(scenario("business_counter", service__model="fragmentation")) == []
+    data = scenario("business_counter", service__model="fragmentation").model_dump()
+    for g in data["partners"]["groups"]:
+        g["reach"] = 0.0  # every shipped scenario has channels now (issue 19): remove them
+    warn = config_warnings(validate(data, "test"))
     assert warn and "reach" in warn[0]
     cfg = scenario("vehicle_registration", citizens=300)
     data = cfg.model_dump()
@@ -328,9 +336,12 @@ def test_fragmentation_reach_is_absolute_and_a_channel_less_scenario_warns() -> 
 def test_the_cli_warns_about_a_fragmentation_scenario_without_channels(tmp_path) -> None:
     from conftest import cli
 
+    text = (ROOT / "scenarios" / "business_counter.toml").read_text(encoding="utf-8")
+    channel_less = tmp_path / "channel_less.toml"
+    channel_less.write_text(re.sub(r"(?m)^reach = .*$", "reach = 0.0", text), encoding="utf-8")
     res = cli(
         "run",
-        "business_counter",
+        channel_less,
         "--set",
         "service.model=fragmentation",
         "--set",

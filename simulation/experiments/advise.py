@@ -17,16 +17,19 @@ numbers: every strategy meets the same uncertainty sample and the same seeds (ru
   objectives and beats on one;
 - robustness: the regret per objective in each uncertainty scenario (distance to the best
   strategy in that scenario, replications averaged), its maximum over the sample, and the
-  satisficing share: share of runs that meet every threshold (defaults taken from strategy 0,
-  the plan as written: adoption ≥ its median, first service ≤ its median, cost ≤ 1.25 x its
-  mean; no collapse; legitimacy ≥ the initial level);
+  satisficing share: share of runs that meet every threshold (absolute defaults: adoption ≥
+  0.5, first service within 48 months, no collapse, legitimacy ≥ the initial level; no cost
+  bound unless given);
 - a score: the mean over the five objectives of each run's value rescaled to [0, 1] over all
   runs (1 = best), equal weights; the best and runner-up strategies by mean score, and in
   which uncertainty scenarios the runner-up beats the best (a ranking flip). PRIM on the
   uncertainty inputs (``discover.run_prim``) says which uncertainties flip the ranking.
 
-Strategy 0 is the scenario as written; the others are a Latin hypercube over the levers
-(seeded). The uncertainty sample is a Latin hypercube over trust.initial (0.2 .. 0.8), a
+The candidates are a fixed, named set, the same for every master seed: strategy 0 is the
+scenario as written, then the nine designs (service model x rollout) at the scenario's own
+levers, then a Latin hypercube over the levers seeded by a fixed candidate seed. Stability:
+the whole search is run again with a second master seed (new uncertainty sample, new
+replication seeds) and the report says whether the best strategy and the ranking agree. The uncertainty sample is a Latin hypercube over trust.initial (0.2 .. 0.8), a
 multiplier on every party group's resistance (0.6 .. 1.6) and readiness (0.6 .. 1.4), and
 citizens.p and citizens.q (each 0.5 .. 2 x the scenario's value).
 """
@@ -88,7 +91,7 @@ MIN_DENSITY = 0.8
 MASS_MIN = 0.1
 FEW_CASES = 10
 
-QUICK = {"strategies": 8, "scenarios": 12, "replications": 1, "citizens": 2000}
+QUICK = {"strategies": 9, "scenarios": 12, "replications": 1, "citizens": 2000}
 FULL = {"strategies": 24, "scenarios": 32, "replications": 1}
 
 
@@ -109,12 +112,29 @@ def _decode_lever(name: str, spec: Any, u: float) -> Any:
     return round(float(lo + u * (hi - lo)), 3)
 
 
-def strategies(base: dict[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
-    """Strategy 0 = the scenario's own levers; then ``n - 1`` distinct LHS strategies."""
+#: Seed of the Latin hypercube of extra candidates (beyond the named set): fixed, not the
+#: master seed, so every ``--seed`` meets the same candidates (``--candidate-seed``).
+CANDIDATE_SEED = 0
+
+
+def candidates(base: dict[str, Any], n: int, seed: int = CANDIDATE_SEED) -> list[tuple[str, dict[str, Any]]]:
+    """The candidate strategies, named: 0 = the scenario as written; then the nine designs
+    (service model x rollout) at the scenario's own other levers, skipping the one the
+    scenario already is; then Latin hypercube strategies over every lever (seeded by ``seed``,
+    a fixed candidate seed, not the master seed). The first ``n`` are used."""
+    from .decision_map import DESIGNS, design_label
+
     own = {name: base[name.split(".")[0]][name.split(".", 1)[1]] for name in LEVERS}
-    out = [own]
+    written = (own["service.model"], own["rollout.strategy"])
+    out = [(f"as written ({design_label(written)})", own)]
     seen = {json.dumps(own, sort_keys=True)}
-    unit = _lhs(len(LEVERS), max(n - 1, 1) * 2, seed)
+    for model, rollout in DESIGNS:
+        s = {**own, "service.model": model, "rollout.strategy": rollout}
+        key = json.dumps(s, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append((design_label((model, rollout)), s))
+    unit = _lhs(len(LEVERS), max(n - len(out), 1) * 2, seed)
     for row in unit:
         if len(out) >= n:
             break
@@ -125,8 +145,13 @@ def strategies(base: dict[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
         key = json.dumps(s, sort_keys=True)
         if key not in seen:
             seen.add(key)
-            out.append(s)
-    return out
+            out.append((f"sampled {len(out)}", s))
+    return out[:n]
+
+
+def strategies(base: dict[str, Any], n: int, seed: int = CANDIDATE_SEED) -> list[dict[str, Any]]:
+    """The lever values of :func:`candidates` (without the names)."""
+    return [s for _, s in candidates(base, n, seed)]
 
 
 def uncertainty_ranges(base: dict[str, Any]) -> dict[str, tuple[float, float]]:
@@ -162,7 +187,12 @@ def build_experiment(
     citizens: int | None,
     seed: int | None,
     quick: bool,
+    candidate_seed: int = CANDIDATE_SEED,
+    ensemble: str | None = None,
 ) -> tuple[Experiment, list[dict[str, Any]], list[dict[str, float]]]:
+    """The advise design: strategies x uncertainty scenarios as explicit points. With an
+    ``ensemble`` uncertainty scenario k also gets parameter draw k mod (number of draws), the
+    same draw for every strategy (common parameters); levers and uncertainties stay pinned."""
     path = resolve_path(scenario)
     cfg = load_scenario(path)
     base = cfg.model_dump()
@@ -173,7 +203,7 @@ def build_experiment(
     if citizens:
         fixed["citizens.count"] = citizens
         _check_value(base, {}, "citizens.count", citizens, f"--citizens {citizens}", "advise")
-    strat = strategies(base, n_strategies, seed)
+    strat = strategies(base, n_strategies, candidate_seed)
     unc = scenarios(base, n_scenarios, seed)
     label = str(path)
     for name in LEVERS:  # each level once on the base, so a bad lever fails before anything runs
@@ -217,6 +247,14 @@ def build_experiment(
         quick=quick,
         points=points,
     )
+    if ensemble:
+        from dataclasses import replace
+
+        from .spec import with_ensemble
+
+        exp = with_ensemble(exp, ensemble)
+        n_d = len(exp.draws)
+        exp = replace(exp, point_draws=tuple((p % len(unc)) % n_d for p in range(len(points))))
     return exp, strat, unc
 
 
@@ -257,16 +295,18 @@ def score(obj: pd.DataFrame) -> pd.Series:
     return sum(parts) / len(parts)
 
 
-def thresholds_default(own: pd.DataFrame, base: dict[str, Any]) -> dict[str, tuple[str, float]]:
-    """Satisficing thresholds from the runs of strategy 0 (the plan as written): adoption at least
-    its median, first service no later than its median, cost at most 1.25 x its mean, no
-    collapse, legitimacy at least the initial level."""
+def thresholds_default(base: dict[str, Any]) -> dict[str, tuple[str, float]]:
+    """Absolute satisficing thresholds (the decision map's, :data:`.decision_map.THRESHOLDS`):
+    adoption at the horizon at least 0.5, first service within 48 months, no collapse,
+    legitimacy at least the scenario's initial level. No cost bound by default (it scales with
+    the organisation): give ``--threshold cost=M€``. They do not depend on any sample."""
+    from .decision_map import THRESHOLDS
+
     return {
-        "adoption": (">=", round(float(own["adoption"].median()), 4)),
-        "collapse": ("<=", 0.0),
-        "first_service": ("<=", float(own["first_service"].median())),
-        "legitimacy": (">=", float(base["citizens"]["initial_legitimacy"])),
-        "cost": ("<=", round(1.25 * float(own["cost"].mean()), 4)),
+        "adoption": THRESHOLDS["adoption"],
+        "collapse": THRESHOLDS["collapse"],
+        "first_service": THRESHOLDS["first_service"],
+        "legitimacy": (">=", float(base["citizens"]["initial_legitimacy"]) + THRESHOLDS["legitimacy"][1]),
     }
 
 
@@ -314,10 +354,10 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     max_regret = regret.groupby("strategy").max()
     norm_regret = pd.DataFrame({n: max_regret[n] / spans[n] for n in OBJ_NAMES})
 
-    own = runs[runs["strategy"] == 0] if (runs["strategy"] == 0).any() else runs
-    thr = thresholds_default(own, base)
+    thr = thresholds_default(base)
     for k, v in (thresholds or {}).items():
-        thr[k] = (thr[k][0], float(v))
+        direction = {name: d for name, _, d in OBJECTIVES}[k]
+        thr[k] = (">=" if direction > 0 else "<=", float(v))
     meets = np.ones(len(runs), dtype=bool)
     for name, (op, v) in thr.items():
         meets &= (runs[name] >= v - 1e-12).to_numpy() if op == ">=" else (runs[name] <= v + 1e-12).to_numpy()
@@ -335,6 +375,8 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     lever_table = pd.DataFrame(strat)
     lever_table.index.name = "strategy"
     summary = summary.join(lever_table)
+    names = adv.get("names") or [f"strategy {i}" for i in range(len(strat))]
+    summary.insert(0, "name", [names[int(i)] for i in summary.index])
 
     # Ranking flips: where does the runner-up beat the best (by mean score)?
     order = list(summary.index)
@@ -392,6 +434,18 @@ def analyse_advice(out: Path, thresholds: dict[str, float] | None = None) -> Pat
     lines = report_lines(
         exp, adv, meta, summary, thr, failed, len(frame), best, second, flip, not_first, found, unc_frame
     )
+    other = out / "stability" / "strategies.csv"
+    if other.exists():
+        seed2 = json.loads((out / "stability" / "manifest.json").read_text(encoding="utf-8"))["experiment"][
+            "seed"
+        ]
+        more, stab = stability_lines(
+            summary, pd.read_csv(other, index_col="strategy"), int(exp["seed"]), seed2
+        )
+        lines += more
+        tmp = out / "stability.json.tmp"
+        tmp.write_text(json.dumps(stab, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, out / "stability.json")
     lines += [
         "## Figures",
         "",
@@ -570,8 +624,17 @@ def report_lines(
         "",
         "Uncertainty sample (Latin hypercube): "
         + ", ".join(f"`{k}` {lo:g} .. {hi:g}" for k, (lo, hi) in ranges.items())
-        + " (`parties.scale.*` multiply every party group's value, clipped to [0, 1]). Strategy 0 is the "
-        "scenario as written; the others are a Latin hypercube over the levers.",
+        + " (`parties.scale.*` multiply every party group's value, clipped to [0, 1]). The candidates are a "
+        "fixed, named set, the same for every seed: strategy 0 is the scenario as written, then the nine designs "
+        "(service model x rollout) at its own other levers, then a Latin hypercube over the levers with candidate "
+        f"seed {adv.get('candidate_seed', 0)}"
+        + (
+            f". Parameter ensemble `{adv['ensemble']}`: uncertainty scenario k also gets draw k mod the number of "
+            "draws (draws.csv), the same for every strategy"
+            if adv.get("ensemble")
+            else ""
+        )
+        + ".",
         "",
         "## Pareto set",
         "",
@@ -586,7 +649,7 @@ def report_lines(
     ]
     for s, row in summary.iterrows():
         lines.append(
-            f"| {int(row['rank'])} | {s}{' (as written)' if s == 0 else ''} | {_lever_text(row)} | "
+            f"| {int(row['rank'])} | {s}: {row['name']} | {_lever_text(row)} | "
             f"{row['cost']:.2f} [{row['cost_p10']:.2f}, {row['cost_p90']:.2f}] | "
             f"{row['first_service']:.0f} [{row['first_service_p10']:.0f}, {row['first_service_p90']:.0f}] | "
             f"{row['adoption']:.2f} [{row['adoption_p10']:.2f}, {row['adoption_p90']:.2f}] | "
@@ -599,8 +662,9 @@ def report_lines(
         "",
         "Satisficing thresholds: "
         + ", ".join(f"{k} {op} {v:g}" for k, (op, v) in thr.items())
-        + " (defaults from strategy 0, the plan as written: adoption ≥ its median, first service ≤ its "
-        "median, cost ≤ 1.25 x its mean; no collapse; legitimacy ≥ the initial level; `--threshold` overrides).",
+        + " (absolute defaults, the same for every seed: adoption ≥ 0.5, first service within 48 months, "
+        "no collapse, legitimacy ≥ the scenario's initial level; no cost bound unless `--threshold cost=M€`; "
+        "`--threshold` overrides).",
         "",
         "## Robustness",
         "",
@@ -949,6 +1013,11 @@ def plot_regret(summary: pd.DataFrame, norm_regret: pd.DataFrame, folder: Path) 
 
 
 # ---------------------------------------------------------------------- command
+#: Below this Spearman rank correlation (or when the best strategy changes) the report says
+#: the ranking is not stable across seeds and suggests more replications.
+STABLE_RANK = 0.8
+
+
 def advise(
     scenario: str,
     out: Path,
@@ -960,45 +1029,133 @@ def advise(
     months: int | None = None,
     citizens: int | None = None,
     seed: int | None = None,
+    seed2: int | None = None,
+    stability: bool = True,
+    candidate_seed: int = CANDIDATE_SEED,
+    ensemble: str | None = None,
     workers: int = 2,
     cluster: str | None = None,
     resume: bool = False,
     progress: bool = True,
     thresholds: dict[str, float] | None = None,
 ) -> tuple[Path, Any]:
-    from .sweep import sweep
-
+    """Run the search (and, with ``stability``, the same search with master seed ``seed2``,
+    default seed + 1, into ``out/stability/``) and write ``out/report.md``."""
     preset = QUICK if quick else FULL
     n_s = n_strategies or preset["strategies"]
     n_u = n_scenarios or preset["scenarios"]
     reps = replications or preset["replications"]
     if n_s < 2 or n_u < 2:
         raise ScenarioError(f"--strategies and --scenarios must be at least 2 (got {n_s}, {n_u})")
-    exp, strat, unc = build_experiment(
-        scenario,
-        n_strategies=n_s,
-        n_scenarios=n_u,
-        replications=reps,
-        months=months,
-        citizens=citizens or (QUICK["citizens"] if quick else None),
-        seed=seed,
-        quick=quick,
-    )
+
+    def build(master: int | None) -> Experiment:
+        return build_experiment(
+            scenario,
+            n_strategies=n_s,
+            n_scenarios=n_u,
+            replications=reps,
+            months=months,
+            citizens=citizens or (QUICK["citizens"] if quick else None),
+            seed=master,
+            quick=quick,
+            candidate_seed=candidate_seed,
+            ensemble=ensemble,
+        )[0]
+
+    exp = build(seed)
+    second = build(exp.seed + 1 if seed2 is None else seed2) if stability else None
+    if second is not None and second.seed == exp.seed:
+        raise ScenarioError(f"--seed2 {second.seed}: must differ from the master seed {exp.seed}")
     out = Path(out)
+    res = _search(exp, out, scenario, n_s, candidate_seed, workers, cluster, resume, progress)
+    if second is not None:
+        print(
+            f"stability: the same search with master seed {second.seed} -> {out / 'stability'}/", flush=True
+        )
+        _search(second, out / "stability", scenario, n_s, candidate_seed, workers, cluster, resume, progress)
+        analyse_advice(out / "stability", thresholds)
+    report = analyse_advice(out, thresholds)
+    return report, res
+
+
+def _search(
+    exp: Experiment,
+    out: Path,
+    scenario: str,
+    n_s: int,
+    candidate_seed: int,
+    workers: int,
+    cluster: str | None,
+    resume: bool,
+    progress: bool,
+) -> Any:
+    from .sweep import sweep, write_draws
+
     res = sweep(exp, out, workers=workers, cluster=cluster, resume=resume, progress=progress)
+    write_draws(exp, out)
     base = load_scenario(exp.base).model_dump()
+    cand = candidates(base, n_s, candidate_seed)
+    n_u = len(exp.points) // len(cand)
     adv = {
-        "strategies": strat,
-        "scenarios": unc,
+        "strategies": [{k: p[k] for k in LEVERS} for p in exp.points[::n_u]],
+        "names": [name for name, _ in cand],
+        "scenarios": [{k: p[k] for k in UNCERTAINTIES} for p in exp.points[:n_u]],
         "levers": {k: v if isinstance(v, list) else list(v) for k, v in LEVERS.items()},
         "uncertainty_ranges": {k: list(v) for k, v in uncertainty_ranges(base).items()},
         "objectives": [{"name": n, "label": lab, "direction": d} for n, lab, d in OBJECTIVES],
+        "candidate_seed": candidate_seed,
+        **({"ensemble": exp.ensemble} if exp.ensemble else {}),
     }
     tmp = out / "advice.json.tmp"
     tmp.write_text(json.dumps(adv, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / "advice.json")
-    report = analyse_advice(out, thresholds)
-    return report, res
+    return res
+
+
+def stability_lines(
+    summary: pd.DataFrame, other: pd.DataFrame, seed: int, seed2: int
+) -> tuple[list[str], dict]:
+    """Agreement between the rankings of two master seeds over the same named candidates."""
+    from scipy.stats import spearmanr
+
+    a = summary["score"].sort_index()
+    b = other["score"].reindex(a.index)
+    rho = float(spearmanr(a.to_numpy(), b.to_numpy()).statistic) if len(a) > 2 else float("nan")
+    best_a, best_b = int(a.idxmax()), int(b.idxmax())
+    top = min(3, len(a))
+    overlap = len(set(a.nlargest(top).index) & set(b.nlargest(top).index)) / top
+    pa, pb = set(summary.index[summary["pareto"]]), set(other.index[other["pareto"].astype(bool)])
+    jaccard = len(pa & pb) / len(pa | pb) if pa | pb else 1.0
+    stable = best_a == best_b and rho >= STABLE_RANK
+    figures = {
+        "seed": seed,
+        "seed2": seed2,
+        "best": best_a,
+        "best_seed2": best_b,
+        "best_agrees": best_a == best_b,
+        "spearman": rho,
+        "top3_overlap": overlap,
+        "pareto_jaccard": jaccard,
+        "stable": stable,
+    }
+    lines = [
+        "## Seed stability",
+        "",
+        f"The same candidates, run again with master seed {seed2} (a new uncertainty sample and new "
+        f"replication seeds; folder `stability/`): best strategy {best_a} with seed {seed}, {best_b} with seed "
+        f"{seed2} ({'agrees' if best_a == best_b else '**differs**'}); Spearman rank correlation of the mean "
+        f"scores {rho:.3f}; top-{top} overlap {overlap:.2f}; Pareto sets overlap (Jaccard) {jaccard:.2f}.",
+        "",
+    ]
+    if not stable:
+        lines += [
+            "**The recommendation is not stable across seeds** ("
+            + ("the best strategy changes" if best_a != best_b else f"rank correlation below {STABLE_RANK:g}")
+            + "): rerun with more replications (`--replications`) or uncertainty scenarios "
+            "(`--scenarios`) before acting on it.",
+            "",
+        ]
+    return lines, figures
 
 
 def _threshold(text: str) -> tuple[str, float]:
@@ -1036,6 +1193,10 @@ def advise_command(args: argparse.Namespace) -> int:
         months=args.months,
         citizens=args.citizens,
         seed=args.seed,
+        seed2=args.seed2,
+        stability=not args.no_stability,
+        candidate_seed=args.candidate_seed,
+        ensemble=args.ensemble,
         workers=args.workers,
         cluster=args.cluster,
         resume=args.resume,

@@ -147,9 +147,18 @@ def point_summary(ok: pd.DataFrame, factors: list[str], kpis: list[str], months:
     return pd.DataFrame(rows)
 
 
+def pair_key(ok: pd.DataFrame) -> pd.Series:
+    """What pairs runs across design points: the replication (same seed), and in an
+    ``--ensemble`` sweep the (draw, replication) member (same parameters and same seed)."""
+    if "draw" not in ok.columns:
+        return ok["replication"]
+    return ok["draw"] * (int(ok["replication"].max()) + 1) + ok["replication"]
+
+
 def pairwise(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int) -> pd.DataFrame:
     """Points differing in exactly one factor, paired by replication (same seed: common random
-    numbers): paired t test (Holm per KPI), Welch p for reference, Cohen's d, Cliff's delta."""
+    numbers; :func:`pair_key`): paired t test (Holm per KPI), Welch p for reference, Cohen's d,
+    Cliff's delta."""
     points = ok.groupby("point", sort=True)[factors].first() if factors else pd.DataFrame()
     pairs = []
     for a, b in itertools.combinations(points.index, 2):
@@ -158,11 +167,11 @@ def pairwise(ok: pd.DataFrame, factors: list[str], kpis: list[str], months: int)
             pairs.append((a, b, diff[0]))
     rows = []
     for k in kpis:
-        y = ok.assign(_y=_numeric(ok, k, months))
+        y = ok.assign(_y=_numeric(ok, k, months), _pair=pair_key(ok))
         block = []
         for a, b, f in pairs:
-            ya = y[y.point == a].set_index("replication")["_y"]
-            yb = y[y.point == b].set_index("replication")["_y"]
+            ya = y[y.point == a].set_index("_pair")["_y"]
+            yb = y[y.point == b].set_index("_pair")["_y"]
             both = ya.index.intersection(yb.index)
             test = paired(ya.reindex(both).to_numpy(), yb.reindex(both).to_numpy())
             va, vb = ya.dropna().to_numpy(), yb.dropna().to_numpy()
@@ -254,10 +263,10 @@ def crossover(
     replication (common random numbers, other factors pooled), its 95 % CI, and where it changes sign."""
     levels = list(ok[binary].drop_duplicates())
     xs = sorted(ok[numeric].unique())
-    keys = ["replication", *[f for f in ok.attrs.get("factors", []) if f not in (numeric, binary)]]
+    keys = ["_pair", *[f for f in ok.attrs.get("factors", []) if f not in (numeric, binary)]]
     curve, cross = [], []
     for k in kpis:
-        y = ok.assign(_y=_numeric(ok, k, months))
+        y = ok.assign(_y=_numeric(ok, k, months), _pair=pair_key(ok))
         diffs = []
         for x in xs:
             sub = y[y[numeric] == x]

@@ -14,31 +14,44 @@ from .design import DEFAULT_MAX_RUNS
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .spec import load_experiment
+    from .spec import load_experiment, with_ensemble
 
     # Before pyarrow is imported: jemalloc/mimalloc keep freed row groups, so the parent's
     # memory would grow with the number of runs while consolidating; malloc returns them.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     from .sweep import failure_summary, sweep
 
-    exp = load_experiment(args.experiment, quick=args.quick)
+    exp = with_ensemble(load_experiment(args.experiment, quick=args.quick), args.ensemble)
     if args.out:
         out = Path(args.out)
     else:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = Path("results") / f"{stamp}-{exp.name}{'-quick' if args.quick else ''}"
-    from .design import check_size, make_design, run_count
+    from .design import HARD_MAX_RUNS, check_size, make_design, planned_points
+    from .sweep import run_count, write_draws
 
     # Size first: nothing is built or written for a design that is refused.
     check_size(exp, max_runs=args.max_runs, yes=args.yes, workers=args.workers)
+    if exp.ensemble:
+        planned = planned_points(exp) * exp.draw_axis * exp.replications
+        what = f"{exp.source}: {planned:,} runs with --ensemble {exp.ensemble}"
+        if planned > HARD_MAX_RUNS:
+            raise ScenarioError(f"{what}; at most {HARD_MAX_RUNS:,} runs are possible (fewer draws)")
+        if planned > args.max_runs and not args.yes:
+            raise ScenarioError(
+                f"{what}: more than --max-runs {args.max_runs:,}; pass --yes to run it anyway"
+            )
     n = run_count(exp, make_design(exp))
     where = f"Dask cluster {args.cluster}" if args.cluster else f"{args.workers} worker(s)"
+    per = exp.draw_axis * exp.replications
+    draws = f" x {exp.draw_axis} draws ({exp.ensemble})" if exp.ensemble else ""
     print(
-        f"{exp.name}: {exp.design} design, {n // exp.replications} points x {exp.replications} replications "
+        f"{exp.name}: {exp.design} design, {n // per} points{draws} x {exp.replications} replications "
         f"= {n} runs of {exp.months} months on {where} -> {out}/",
         flush=True,
     )
     res = sweep(exp, out, workers=args.workers, cluster=args.cluster, resume=args.resume)
+    write_draws(exp, out)
     rate = res.ran / res.elapsed * 60 if res.elapsed > 0 else float("nan")
     print(
         f"done: {res.runs} runs ({res.ran} now, {rate:,.0f} runs/min), {res.failures} failed; "
@@ -59,9 +72,67 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_analyse(args: argparse.Namespace) -> int:
     from .analyse import analyse
 
-    report = analyse(Path(args.dir))
+    folder = Path(args.dir)
+    draws = _ensemble_draws(folder)
+    report = analyse(folder) if draws is None else _analyse_ensemble(folder, draws)
     print(f"wrote {report} and {report.parent / 'figures'}/")
     return 0
+
+
+def _ensemble_draws(folder: Path) -> int | None:
+    """Draws per design point of an ``--ensemble`` sweep folder (None: not an ensemble sweep)."""
+    import json
+
+    try:
+        exp = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["experiment"]
+    except (OSError, ValueError, KeyError):
+        return None  # analyse() explains what is missing
+    if not exp.get("ensemble") or exp.get("point_draws"):
+        return None
+    return len(exp.get("draws", ())) or None
+
+
+def _analyse_ensemble(folder: Path, n_draws: int) -> Path:
+    """``analyse`` on an ensemble sweep: comparisons pair runs by (draw, replication), the
+    same parameters and the same seed; report.md gets the parameter vs seed variance share."""
+    import numpy as np
+    import pandas as pd
+
+    from ..ensemble import variance_split
+    from . import analyse as mod
+
+    report = mod.analyse(folder)
+    frame = pd.read_parquet(folder / "kpis.parquet")
+    ok = frame[frame["error"].isna()]
+    skip = {"run", "point", "draw", "replication", "seed", "error"}
+    import json
+
+    exp = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["experiment"]
+    factors = {f["name"] for f in exp["factors"]}
+    lines = [
+        "",
+        "## Parameter vs seed uncertainty (ensemble)",
+        "",
+        f"Ensemble `{exp['ensemble']}`: {n_draws} parameter draws (draws.csv) x {exp['replications']} seeds at "
+        "every design point. Share of the within-point variance from the parameters, Var_d(E[y | d]), "
+        "and from the seeds, E_d[Var(y | d)] (law of total variance), median over design points:",
+        "",
+        "| KPI | parameter share | seed share |",
+        "|---|---|---|",
+    ]
+    for k in [c for c in ok.columns if c not in skip and c not in factors and not c.startswith("sc.")]:
+        shares = []
+        for _, grp in ok.groupby("point", sort=True):
+            wide = grp.pivot_table(index="draw", columns="replication", values=k, aggfunc="first")
+            shares.append(variance_split(wide.to_numpy(dtype=float)))
+        p = np.array([s["param_share"] for s in shares], float)
+        if not np.isfinite(p).any():
+            continue
+        q = np.array([s["seed_share"] for s in shares], float)
+        lines.append(f"| `{k}` | {np.nanmedian(p):.2f} | {np.nanmedian(q):.2f} |")
+    with report.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return report
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
@@ -92,6 +163,13 @@ def cmd_advise(args: argparse.Namespace) -> int:
     return advise_command(args)
 
 
+ENSEMBLE_HELP = (
+    "parameter ensemble: N posterior draws (data/posterior.csv; uncalibrated parameters from their "
+    "priors), 'prior' or 'prior:N' (all from data/priors.toml, default N 20), 'defaults' (one draw: "
+    "the scenario as written)"
+)
+
+
 def register(sub: Any) -> None:
     """Add the ``sweep`` and ``analyse`` sub-commands to the ``egov-sim`` parser."""
     s = sub.add_parser(
@@ -116,6 +194,12 @@ def register(sub: Any) -> None:
         type=int,
         default=DEFAULT_MAX_RUNS,
         help=f"runs allowed without --yes (default {DEFAULT_MAX_RUNS:,})",
+    )
+    s.add_argument(
+        "--ensemble",
+        metavar="N|prior[:N]|defaults",
+        help=ENSEMBLE_HELP + "; every design point runs every draw x every replication (same draws and "
+        "seeds at every point); factors and [fixed] keys are not drawn; writes DIR/draws.csv",
     )
     s.set_defaults(func=cmd_sweep)
 
@@ -151,16 +235,30 @@ def register(sub: Any) -> None:
     )
     v.add_argument("scenario", help="scenario file or shipped name (see 'egov-sim scenarios')")
     v.add_argument(
-        "--quick", action="store_true", help="8 strategies x 12 scenarios x 1 replication, 2,000 citizens"
+        "--quick", action="store_true", help="9 strategies x 12 scenarios x 1 replication, 2,000 citizens"
     )
     v.add_argument(
-        "--strategies", type=int, help="candidate strategies incl. the scenario's own (default 24)"
+        "--strategies",
+        type=int,
+        help="candidate strategies: the scenario as written, the 9 designs, then sampled ones (default 24)",
     )
     v.add_argument("--scenarios", type=int, help="uncertainty scenarios (default 32)")
     v.add_argument("--replications", type=int, help="replications per strategy and scenario (default 1)")
     v.add_argument("--months", type=int, help="horizon in months (default: the scenario's [run] months)")
     v.add_argument("--citizens", type=int, help="simulated citizens (default: the scenario's)")
     v.add_argument("--seed", type=int, help="master seed (default: the scenario's [run] seed)")
+    v.add_argument("--seed2", type=int, help="master seed of the stability rerun (default: --seed + 1)")
+    v.add_argument(
+        "--no-stability",
+        action="store_true",
+        help="skip the stability rerun with the second seed (halves the runs)",
+    )
+    v.add_argument(
+        "--candidate-seed",
+        type=int,
+        default=0,
+        help="seed of the sampled candidates beyond the 9 designs (default 0; fixed, not the master seed)",
+    )
     v.add_argument(
         "--threshold",
         action="append",
@@ -172,6 +270,12 @@ def register(sub: Any) -> None:
     v.add_argument("--cluster", metavar="ADDRESS|local", help="run on Dask: 'local' or a scheduler address")
     v.add_argument("--out", help="output folder (default: results/<time>-advise-<scenario>)")
     v.add_argument("--resume", action="store_true", help="finish an interrupted advise run in --out")
+    v.add_argument(
+        "--ensemble",
+        metavar="N|prior[:N]|defaults",
+        help=ENSEMBLE_HELP + "; uncertainty scenario k gets draw k mod (number of draws), the same for every "
+        "strategy (no extra runs); the uncertainty inputs and levers are not drawn; writes DIR/draws.csv",
+    )
     v.set_defaults(func=cmd_advise)
 
 

@@ -211,6 +211,29 @@ class Experiment:
     # --- explicit design (issue 10, advise): design "points" takes its points as given here
     # (one dict of factor values each); not available in experiment files.
     points: tuple[dict[str, Any], ...] = ()
+    # --- parameter ensemble (issue 19, ``--ensemble``): the spec as given (normalised), its
+    # draws (made once, in the parent, so workers read no posterior file) and, optionally, the
+    # draw of each design point (advise: one draw per uncertainty scenario). Without
+    # ``point_draws`` every design point runs every draw x every replication.
+    ensemble: str | None = None
+    draws: tuple[dict[str, float], ...] = ()
+    point_draws: tuple[int, ...] = ()
+
+    @property
+    def draw_axis(self) -> int:
+        """Draws per design point in the run numbering (1 without an ensemble or with ``point_draws``)."""
+        return len(self.draws) if self.draws and not self.point_draws else 1
+
+    def pinned(self) -> set[str]:
+        """Parameters a draw must not overwrite: the factors and ``[fixed]`` keys (a group
+        attribute set by a factor or fixed key also pins the multiplier of that attribute)."""
+        names = {f.name for f in self.factors} | set(self.fixed) | {"run.months", "run.seed"}
+        for name in list(names):
+            if name in GROUP_PARAMS:
+                lists, _, attr = name.partition(".groups.")
+                names.add(f"{lists}.scale.{attr}")
+                names.add(f"parties.scale.{attr}")
+        return names
 
     def base_config(self) -> ScenarioConfig:
         base = self.base_data or load_scenario(self.base).model_dump()
@@ -248,6 +271,15 @@ class Experiment:
             "scorecard": self.scorecard,
             "quick": self.quick,
             **({"points": [dict(p) for p in self.points]} if self.points else {}),
+            **(
+                {
+                    "ensemble": self.ensemble,
+                    "draws": [dict(d) for d in self.draws],
+                    **({"point_draws": list(self.point_draws)} if self.point_draws else {}),
+                }
+                if self.ensemble
+                else {}
+            ),
         }
 
     def fingerprint(self) -> str:
@@ -569,4 +601,23 @@ def load_experiment_json(data: Mapping[str, Any]) -> Experiment:
         scorecard=bool(data["scorecard"]),
         quick=bool(data["quick"]),
         points=tuple(dict(p) for p in data.get("points", ())),
+        ensemble=data.get("ensemble"),
+        draws=tuple(dict(d) for d in data.get("draws", ())),
+        point_draws=tuple(int(i) for i in data.get("point_draws", ())),
     )
+
+
+def with_ensemble(exp: Experiment, text: str | None) -> Experiment:
+    """``exp`` with the parameter ensemble ``text`` (``--ensemble``: ``N``, ``prior[:N]``,
+    ``defaults``) drawn from the experiment's master seed; ``exp`` itself when ``text`` is None.
+    Every design point runs every draw (set ``point_draws`` to give each point one draw)."""
+    from dataclasses import replace
+
+    from ..ensemble import make_draws, parse_ensemble
+
+    spec = parse_ensemble(text)
+    if spec is None:
+        return exp
+    draws = tuple(make_draws(spec, exp.seed))
+    label = spec.kind if spec.kind == "defaults" else f"{spec.kind}:{spec.n}"
+    return replace(exp, ensemble=label, draws=draws)

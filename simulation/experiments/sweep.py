@@ -38,7 +38,8 @@ from ..config import RELATIONS
 from ..kpis import KPI_INFO
 from ..scenario_io import ScenarioError, validate
 from ..scorecard import PERSPECTIVES
-from .design import Design, make_design, run_count, run_info
+from .design import Design, make_design
+from .design import run_info as _design_run_info
 from .spec import Experiment, apply_values
 
 FAIL_ENV = "EGOV_SIM_FAIL_RUNS"
@@ -66,6 +67,7 @@ def kpi_schema(exp: Experiment) -> pa.Schema:
     fields = [
         pa.field("run", pa.int64(), nullable=False),
         pa.field("point", pa.int64(), nullable=False),
+        *([pa.field("draw", pa.int64(), nullable=False)] if exp.ensemble else []),
         pa.field("replication", pa.int64(), nullable=False),
         pa.field("seed", pa.int64(), nullable=False),
     ]
@@ -120,8 +122,52 @@ def _failing_runs() -> set[int]:
     return {int(t) for t in text.split(",") if t.strip()}
 
 
+def run_count(exp: Experiment, design: Design) -> int:
+    """Runs of ``exp``: points x replications, times the draws with an ``--ensemble``
+    (unless each point has its own draw, ``point_draws``)."""
+    return design.points * exp.draw_axis * exp.replications
+
+
+def run_info(exp: Experiment, run: int) -> tuple[int, int, int, int]:
+    """(design point, draw, replication, seed) of run index ``run``.
+
+    Runs are numbered point-major, then draw, then replication; the seed depends only on the
+    replication (common random numbers across points and draws) and draw ``d`` is the same
+    parameter set at every point (common parameters). Without an ensemble the draw is 0 and
+    the numbering is :func:`.design.run_info`'s."""
+    if exp.draw_axis == 1:
+        point, rep, seed = _design_run_info(exp, run)
+        draw = exp.point_draws[point] if exp.point_draws else 0
+        return point, draw, rep, seed
+    block, rep = divmod(run, exp.replications)
+    point, draw = divmod(block, exp.draw_axis)
+    _, _, seed = _design_run_info(exp, rep)  # run index rep has replication rep
+    return point, draw, rep, seed
+
+
+def write_draws(exp: Experiment, out: Path) -> Path | None:
+    """``out/draws.csv``: one row per draw of the ensemble with every drawn number."""
+    if not exp.ensemble:
+        return None
+    import csv
+
+    from ..ensemble import draws_table
+
+    rows = draws_table(exp.draws)
+    names = sorted({k for r in rows for k in r if k != "draw"})
+    path = Path(out) / "draws.csv"
+    tmp = path.with_name("draws.csv.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, ["draw", *names], lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+    return path
+
+
 def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
     """Run ``runs`` (run indices) of ``exp``; a run that raises becomes a row with its error."""
+    from ..ensemble import configure
     from ..runner import run
 
     base, design = _prepared(exp)
@@ -129,16 +175,21 @@ def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
     rows: dict[str, list[Any]] = {name: [] for name in schema.names}
     ts: dict[str, list[Any]] = {name: [] for name in TS_SCHEMA.names}
     fail = _failing_runs()
+    pinned = exp.pinned() if exp.draws else set()
     for i in runs:
         if _orphaned():
             os._exit(3)
-        point, rep, seed = run_info(exp, i)
+        point, draw, rep, seed = run_info(exp, i)
         values = design.values[point]
         row: dict[str, Any] = {"run": i, "point": point, "replication": rep, "seed": seed, **values}
+        if exp.ensemble:
+            row["draw"] = draw
         try:
             if i in fail:
                 raise RuntimeError(f"injected failure of run {i} ({FAIL_ENV} test hook)")
             config = validate(apply_values(base, values), f"design point {point}")
+            if exp.draws:
+                config = configure(config, exp.draws[draw], pinned, f"design point {point}, draw {draw}")
             result = run(config, seed=seed, steps=exp.months)
         except Exception as exc:  # noqa: BLE001 - any model error is recorded, the sweep goes on
             row["error"] = f"{type(exc).__name__}: {exc}"

@@ -717,3 +717,57 @@ def test_no_request_leaves_localhost(server, browser, tmp_path: Path):
         assert "Could not load URL" not in server["log"].read_text()
     finally:
         s.close()
+
+
+def test_decision_map_view_opens_compare_at_a_clicked_cell(server, browser, tmp_path: Path):
+    """Load an ``egov-sim map`` folder in the Decision map view, click a cell: A/B compare
+    opens with the cell's two leading designs at its context."""
+    import json
+
+    from playwright.sync_api import expect
+
+    from simulation.webapp.decision_map import MapData
+
+    folder = server["results"] / "maps" / "muni"
+    tiny = ["--levels", "2", "--draws", "1", "--replications", "2", "--citizens", "100", "--steps", "36"]
+    res = subprocess.run(
+        [*egov_sim(), "map", "municipality_building_housing", *tiny, "--workers", "1", "--out", str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    data = MapData.from_folder(folder)
+    first, second = data.leading("combined", 1, 0)
+    s = Session(browser, server["url"])
+    page = s.page
+    try:
+        page.get_by_role("button", name="Decision map", exact=True).click()
+        box = page.locator(".egov-map-folder input")
+        box.fill(str(folder))
+        box.press("Enter")
+        cell = page.locator(".egov-map-cell-1-0")
+        expect(cell).to_be_visible(timeout=WAIT)
+        expect(page.locator(".egov-map-cell")).to_have_count(4)
+        winner = data.designs[data.winner["combined"][1][0]].split(", ")[1]
+        expect(cell).to_contain_text(winner)
+        page.screenshot(path=str(tmp_path / "decision_map.png"), full_page=True)
+        shutil.copy(tmp_path / "decision_map.png", server["results"] / "decision_map_view.png")
+        cell.click()
+        note = page.locator(".egov-map-note")
+        expect(note).to_contain_text("Decision map cell", timeout=WAIT)
+        expect(note).to_contain_text(f"A = {data.designs[first]}")
+        expect(note).to_contain_text(f"B = {data.designs[second]}")
+        readout = page.locator(".egov-readout")
+        a_model, b_model = data.designs[first].split(", ")[0], data.designs[second].split(", ")[0]
+        expect(readout).to_contain_text("A: ", timeout=WAIT)
+        text = readout.inner_text()
+        assert a_model in text and b_model in text, text
+        s.wait_month(0)
+        s.wait_charts(PANELS + 2)  # two networks: compare mode
+        expect(page.get_by_text("Configuration B", exact=True)).to_be_visible(timeout=WAIT)  # the sidebar
+        page.screenshot(path=str(tmp_path / "decision_map_compare.png"), full_page=True)
+        shutil.copy(tmp_path / "decision_map_compare.png", server["results"] / "decision_map_compare.png")
+        print(json.dumps({"screenshots": str(server["results"])}))
+    finally:
+        s.close()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulation.cli import main
-from simulation.scenario_io import ScenarioError, shipped_scenarios
+from simulation.scenario_io import ScenarioError, shipped_scenarios, validate
 from simulation.validation import bass_continuous, bass_curve, bass_discrete, store
 from simulation.validation import calibrate as cal
 from simulation.validation.cli import merge
@@ -156,8 +156,15 @@ def test_regions_change_only_resistance_and_trust():
 
 
 def test_not_applicable_cells_say_why():
+    from dataclasses import replace
+
     water = next(c for c in cells(["water_board"], ["default"]))
-    assert "channel partner" in SPECS[3].design(water)  # no partner reach: no hired counters
+    assert isinstance(SPECS[3].design(water), dict)  # every shipped scenario has channels (issue 19)
+    data = water.config.model_dump()
+    for g in data["partners"]["groups"]:
+        g["reach"] = 0.0
+    channel_less = replace(water, config=validate(data, "test"))
+    assert "channel partner" in SPECS[3].design(channel_less)  # no partner reach: no hired counters
     assert isinstance(SPECS[2].design(water), str)  # the default region makes no crossover claim
     muni = next(c for c in cells([MUNI], ["hostile"]))
     assert isinstance(SPECS[3].design(muni), dict) and isinstance(SPECS[2].design(muni), dict)

@@ -250,10 +250,14 @@ def settings_from(args: Any) -> dm.MapSettings:
     y = dm.Axis.parse(args.y or dm.DEFAULT_AXES[1], levels, "--y")
     if x.name == y.name:
         raise ScenarioError(f"--x and --y: both are {x.name}; choose two different parameters")
-    draws = args.draws or (3 if args.quick else 10)
-    reps = args.replications or (1 if args.quick else 2)
-    citizens = args.citizens or (500 if args.quick else 1000)
-    for flag, v in (("--draws", draws), ("--replications", reps)):
+
+    def pick(given: int | None, quick: int, full: int) -> int:
+        return (quick if args.quick else full) if given is None else given
+
+    draws = pick(args.draws, 3, 10)
+    reps = pick(args.replications, 1, 2)
+    citizens = pick(args.citizens, 500, 1000)
+    for flag, v in (("--draws", draws), ("--replications", reps), ("--citizens", citizens)):
         if v < 1:
             raise ScenarioError(f"{flag}: need at least 1, got {v}")
     return dm.MapSettings(

@@ -35,7 +35,7 @@ from .results import (
     within,
 )
 
-MODES = ["Single run", "Compare", "Results"]
+MODES = ["Single run", "Compare", "Decision map", "Results"]
 FRAME_NUMBERS = itertools.count(1)
 #: Months per second that "auto" play keeps up by drawing every k-th month.
 AUTO_RATE = 10.0
@@ -907,6 +907,7 @@ def Page():
     compare_frame = solara.use_reactive(None)
     building = solara.use_memo(threading.Lock, [])
     acks = solara.use_memo(dict, [])  # the session's FrameAck widget, once mounted
+    map_note = solara.use_reactive("")  # which decision-map cell the compare came from
 
     comparing = mode.value == "Compare"
     sim, frame = (compare, compare_frame) if comparing else (single, single_frame)
@@ -926,6 +927,7 @@ def Page():
 
     def reset() -> None:
         playing.set(False)
+        map_note.set("")
         new = build(b.value if comparing else None)
         if new is not None:
             sim.set(new)
@@ -940,6 +942,24 @@ def Page():
                 compare.set(new)
                 compare_frame.set(Frame(0, dict(new.views)))
 
+    def open_compare(value_a: Any, value_b: Any, note: str) -> None:
+        """From a decision-map cell: A/B compare at that context with its two leading designs."""
+        from ..scenario_io import ScenarioError
+
+        playing.set(False)
+        a.set(value_a)
+        b.set(value_b)
+        with building:
+            try:
+                new = Sim.build(value_a, value_b, seed.value)
+            except ScenarioError as exc:
+                map_note.set(str(exc))
+                return
+        compare.set(new)
+        compare_frame.set(Frame(0, dict(new.views)))
+        map_note.set(note)
+        mode.set("Compare")
+
     solara.Title("egov-sim: back-office integration")
     solara.Style(CSS)
     with solara.AppBar():
@@ -948,6 +968,12 @@ def Page():
 
     if mode.value == "Results":
         ResultsPage()
+        return
+    if mode.value == "Decision map":
+        from .decision_map_view import DecisionMapPage
+        from .session import scenario_choices
+
+        DecisionMapPage(scenario_choices(), DEFAULT_SCENARIO, open_compare)
         return
 
     current = sim.value
@@ -973,6 +999,8 @@ def Page():
     if current is None:
         solara.Info("Press Reset to build the comparison.")
         return
+    if comparing and map_note.value:
+        solara.Info(map_note.value, dense=True, classes=["egov-map-note"])
     Views_(current, frame, playing)
     Acknowledge(acks, frame.value.seq if frame.value else 0)
     # The replication table has seven columns in compare mode: it gets the full width.

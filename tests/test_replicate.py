@@ -193,3 +193,28 @@ def test_band_matches_mean_ci_with_nan():
 def test_short_runs_padded_with_last_value():
     assert list(_pad([0.1, 0.2, 0.3], 5)) == [0.1, 0.2, 0.3, 0.3, 0.3]
     assert list(_pad([0.1, 0.2, 0.3], 2)) == [0.1, 0.2]
+
+
+def test_parameter_ensemble_gives_replication_i_draw_i_for_a_and_b(pair):
+    """The app's ``--ensemble``: replication i runs with draw i of the prior (the same for A
+    and B: common parameters and seeds); pinned keys are never drawn; same seed, same runs."""
+    from simulation.ensemble import EnsembleSpec, configure, make_draws
+    from simulation.runner import run
+
+    a, b = pair
+    pinned = {"trust.initial"}
+    reps = finished(Replications([a, b], ["A", "B"], 5, 3, ensemble="prior", pinned=pinned))
+    draws = make_draws(EnsembleSpec("prior", 3), 5)
+    seeds = replication_seeds(5, 3)
+    for k, cfg in enumerate((a, b)):
+        for i in range(3):
+            want = configure(cfg, draws[i], pinned, "t")
+            assert reps.run_configs[k][i] == want
+            assert want.trust.initial == cfg.trust.initial  # pinned
+            assert reps._runs[k][i].kpis == run(want, seed=seeds[i]).kpis
+    # The draws matter: not the seeds-only result.
+    plain = finished(Replications([a, b], ["A", "B"], 5, 3))
+    assert [r.kpis for r in plain._runs[0]] != [r.kpis for r in reps._runs[0]]
+    assert "Parameter ensemble: replication i also has prior draw i" in reps.summary()["note"]
+    with pytest.raises(ValueError, match="parameter ensemble must be one of posterior, prior"):
+        Replications([a], ["A"], 5, 3, ensemble="priors")

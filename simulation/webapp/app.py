@@ -658,13 +658,25 @@ def kpi_markdown(rows: list[dict[str, Any]], labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def app_pinned(settings: tuple[Any, ...]) -> set[str]:
+    """Parameters an ensemble draw must not overwrite in the app: every control (a value the
+    strategist sets), and the resistance multiplier when a configuration moves it off 1."""
+    from .session import LEVERS, RESISTANCE_KEY
+
+    pinned = {lever.key for lever in LEVERS if lever.key != RESISTANCE_KEY}
+    if any(float(s.values.get(RESISTANCE_KEY, 1.0)) != 1.0 for s in settings):
+        pinned.add("parties.scale.resistance")
+    return pinned
+
+
 @solara.component
 def ReplicationsCard(sim: Sim, frame: solara.Reactive[Frame | None]):
     """Run n seeds of the running configuration(s) in the background; the charts then show
     mean curves with 95 % bands and this card the KPIs (compare: paired B − A with CI)."""
-    from .replicate import Replications
+    from .replicate import ENSEMBLES, Replications
 
     n = solara.use_reactive(REPLICATIONS[0])
+    ensemble = solara.use_reactive(ENSEMBLES[0])
     running = solara.use_reactive(False)
     progress = solara.use_reactive((0, 0))
     problem = solara.use_reactive(None)
@@ -702,7 +714,14 @@ def ReplicationsCard(sim: Sim, frame: solara.Reactive[Frame | None]):
             )
             return
         problem.set(None)
-        sim.replications = Replications(sim.lockstep.configs, sim.labels, sim.seed, n.value)
+        sim.replications = Replications(
+            sim.lockstep.configs,
+            sim.labels,
+            sim.seed,
+            n.value,
+            ensemble=None if ensemble.value == ENSEMBLES[0] else ensemble.value,
+            pinned=app_pinned(sim.settings),
+        )
         progress.set((0, n.value * len(sim.models)))
         running.set(True)
 
@@ -710,7 +729,8 @@ def ReplicationsCard(sim: Sim, frame: solara.Reactive[Frame | None]):
         solara.Text(
             "Run n seeds of the configuration(s) to their horizon in the background (derived from the seed as "
             "`egov-sim compare` does; A and B share each seed). The charts then show mean curves with 95 % "
-            "confidence bands of the mean."
+            "confidence bands of the mean. With a parameter ensemble, replication i also runs with posterior "
+            "(or prior) draw i of the assumption parameters, shared by A and B (`--ensemble` of the CLI)."
         )
         with solara.Row():
             solara.InputInt(
@@ -720,6 +740,14 @@ def ReplicationsCard(sim: Sim, frame: solara.Reactive[Frame | None]):
                 dense=True,
                 continuous_update=True,
                 classes=["egov-n"],
+            )
+            solara.Select(
+                "Parameter ensemble",
+                values=list(ENSEMBLES),
+                value=ensemble.value,
+                on_value=ensemble.set,
+                dense=True,
+                classes=["egov-ensemble"],
             )
             solara.Button(
                 f"Run {n.value} replications",

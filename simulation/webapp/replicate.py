@@ -48,6 +48,8 @@ BAND_SERIES = (
     "legitimacy",
 )
 MIN_REPLICATIONS = 2
+#: The app's parameter-ensemble choices: seeds only, posterior draws, prior draws.
+ENSEMBLES = ("none", "posterior", "prior")
 MAX_REPLICATIONS = 200
 LEVEL = 0.95
 TOO_FEW_REPLICATIONS = "too few replications"
@@ -127,6 +129,8 @@ class Replications:
         seed: int | None,
         n: int,
         on_progress: Callable[[int, int], None] | None = None,
+        ensemble: str | None = None,
+        pinned: Sequence[str] = (),
     ):
         configs, labels = list(configs), [str(x) for x in labels]
         if len(configs) not in (1, 2):
@@ -150,6 +154,22 @@ class Replications:
         self.n = int(n)
         self.seed = int(configs[0].run.seed if seed is None else seed)
         self.seeds = replication_seeds(self.seed, self.n)
+        # Parameter ensemble (issue 19): replication i also runs with draw i, the same draw for A
+        # and B (common parameters), so the intervals cover parameter and seed uncertainty.
+        self.ensemble = ensemble if ensemble in ENSEMBLES[1:] else None
+        if ensemble is not None and self.ensemble is None:
+            raise ValueError(
+                f"parameter ensemble must be one of {', '.join(ENSEMBLES[1:])} or None, got {ensemble!r}"
+            )
+        if self.ensemble:
+            from ..ensemble import EnsembleSpec, configure, make_draws
+
+            draws = make_draws(EnsembleSpec(self.ensemble, self.n), self.seed)
+            self.run_configs = [
+                [configure(c, d, pinned, f"ensemble draw {i}") for i, d in enumerate(draws)] for c in configs
+            ]
+        else:
+            self.run_configs = [[c] * self.n for c in configs]
         self.on_progress = on_progress
         # The order of compare.compare: replication by replication, A then B.
         self._jobs = [(i, k) for i in range(self.n) for k in range(len(configs))]
@@ -232,7 +252,7 @@ class Replications:
             for job, (i, k) in enumerate(self._jobs):
                 if self._cancel.is_set():
                     break
-                config, seed = self.configs[k], self.seeds[i]
+                config, seed = self.run_configs[k][i], self.seeds[i]
                 try:
                     result = run(config, seed=seed)
                     months = config.run.months + 1
@@ -407,6 +427,11 @@ class Replications:
                 "replications, not the spread of single runs."
             )
         parts.append("Months to an event: never within the horizon counts as horizon + 1 (restricted mean).")
+        if self.ensemble:
+            parts.append(
+                f"Parameter ensemble: replication i also has {self.ensemble} draw i (the same for A and B; the "
+                "app's controls are not drawn), so the intervals combine parameter and seed uncertainty."
+            )
         if error:
             parts.append(f"Stopped: a run failed ({error}).")
         elif self.cancelled and n < self.n:

@@ -99,3 +99,53 @@ def test_the_map_is_identical_whatever_the_number_of_workers(tmp_path: Path):
 def test_bad_map_input_is_a_clear_error(tmp_path: Path, capsys, args: list[str], message: str):
     assert main(["map", *args, "--out", str(tmp_path / "x")]) == 2
     assert message in capsys.readouterr().err
+
+
+def _split_map(where_high: bool) -> dm.MapRuns:
+    """A 4 x 4 map on which integration has the better legitimacy exactly where trust >= 0.6
+    (or everywhere), fragmentation elsewhere; other objectives tie."""
+    s = dm.MapSettings(
+        "municipality_building_housing",
+        dm.Axis("trust.initial", (0.2, 0.4, 0.6, 0.8)),
+        dm.Axis("parties.scale.resistance", (0.5, 0.83, 1.17, 1.5)),
+    )
+    v = np.zeros((4, 4, len(dm.DESIGNS), 5, len(dm.OBJECTIVES)))
+    k = list(dm.OBJECTIVES).index("legitimacy")
+    integ = [i for i, d in enumerate(dm.DESIGNS) if d[0] == "integration"]
+    frag = [i for i, d in enumerate(dm.DESIGNS) if d[0] == "fragmentation"]
+    for i, trust in enumerate(s.x.values):
+        good, bad = (integ, frag) if (trust >= 0.6 or not where_high) else (frag, integ)
+        v[i, :, good, :, k] = 0.1
+        v[i, :, bad, :, k] = -0.1
+    return dm.MapRuns(s, 1, v)
+
+
+def test_statements_are_backed_by_prim_boxes_that_find_a_region_known_by_construction():
+    res = dm.analyse(_split_map(True))
+    st = next(
+        x
+        for x in res.statements
+        if x["question"] == "integration beats fragmentation" and x["objective"] == "legitimacy"
+    )
+    assert st["winner"] in ("integration", "fragmentation")
+    assert st["density"] >= dm.MIN_DENSITY and 0 < st["coverage"] <= 1
+    lo, hi = st["limits"]["trust.initial"]
+    # The boundary lies between the grid's 0.4 and 0.6, and the box holds exactly that side.
+    if st["winner"] == "integration":
+        assert "when trust.initial ≥" in st["text"] and 0.4 < lo <= 0.6
+    else:
+        assert "when trust.initial ≤" in st["text"] and 0.4 <= hi < 0.6
+    assert st["density"] == pytest.approx(1.0) and st["coverage"] == pytest.approx(1.0)
+    assert "parties.scale.resistance" not in st["text"]  # the axis that does not matter is not named
+    # Everywhere: the unrestricted box, named as such.
+    whole = dm.analyse(_split_map(False))
+    st = next(
+        x
+        for x in whole.statements
+        if x["question"] == "integration beats fragmentation" and x["objective"] == "legitimacy"
+    )
+    assert "Integration beats fragmentation on legitimacy across the whole map" in st["text"]
+    assert st["coverage"] == pytest.approx(1.0) and st["density"] == pytest.approx(1.0)
+    # Where nothing differs, the statement says they tie.
+    tie = next(x for x in whole.statements if x["objective"] == "cost")
+    assert "tie on cost" in tie["text"]

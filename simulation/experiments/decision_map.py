@@ -320,12 +320,32 @@ FAMILIES = {
 }
 
 
+#: A statement needs a PRIM box at least this dense (share of its samples where the side wins).
+MIN_DENSITY = 0.75
+
+
+def _box(x: Any, hits: np.ndarray) -> tuple[str, Any] | None:
+    """The first PRIM box on ``hits`` with density >= MIN_DENSITY, and where it is in words
+    ("when trust.initial >= 0.5", or "across the whole map" for the unrestricted box)."""
+    from .discover import active_text, run_prim
+
+    if not hits.any():
+        return None
+    boxes = run_prim(x, hits, min_density=MIN_DENSITY)
+    if not boxes or boxes[0].density < MIN_DENSITY:
+        return None
+    bx = boxes[0]
+    parts = [
+        active_text(lim, float(x[col].min()), float(x[col].max()), col, 2) for col, lim in bx.limits.items()
+    ]
+    parts = [p for p in parts if "(not restricted)" not in p]
+    return ("when " + " and ".join(parts) if parts else "across the whole map"), bx
+
+
 def statements(runs: MapRuns, sc: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     """For each question and objective: where the first family (at its best member in each
     sample) beats the second, as a PRIM box over the two axes with coverage and density."""
     import pandas as pd
-
-    from .discover import active_text, run_prim
 
     s = runs.settings
     nx, ny = len(s.x.values), len(s.y.values)
@@ -356,36 +376,27 @@ def statements(runs: MapRuns, sc: dict[str, np.ndarray]) -> list[dict[str, Any]]
                 entry["text"] = (
                     f"{a.capitalize()} and {b} tie on {label} in most samples ({ties.mean():.0%})."
                 )
-            elif rate >= 0.9:
-                entry["text"] = (
-                    f"{a.capitalize()} beats {b} on {label} almost everywhere ({rate:.0%} of samples)."
-                )
-            elif rate <= 0.1:
-                entry["text"] = (
-                    f"{b.capitalize()} beats {a} on {label} almost everywhere ({1 - rate:.0%} of samples)."
-                )
             else:
-                boxes = run_prim(x, wins, min_density=0.75)
-                if boxes and boxes[0].limits and boxes[0].density >= 0.75:
-                    bx = boxes[0]
-                    where = " and ".join(
-                        active_text(lim, float(x[col].min()), float(x[col].max()), col, 2)
-                        for col, lim in bx.limits.items()
-                    )
-                    entry |= {
-                        "limits": {k: list(v) for k, v in bx.limits.items()},
-                        "coverage": bx.coverage,
-                        "density": bx.density,
-                    }
-                    entry["text"] = (
-                        f"{a.capitalize()} beats {b} on {label} when {where} (PRIM box: coverage {bx.coverage:.2f}, "
-                        f"density {bx.density:.2f}; {rate:.0%} of all samples)."
-                    )
+                loses = ~wins & ~ties
+                for side, other, hits, share in ((a, b, wins, rate), (b, a, loses, float(loses.mean()))):
+                    found = _box(x, hits)
+                    if found is not None:
+                        where, bx = found
+                        entry |= {
+                            "winner": side,
+                            "limits": {k: list(v) for k, v in bx.limits.items()},
+                            "coverage": bx.coverage,
+                            "density": bx.density,
+                        }
+                        entry["text"] = (
+                            f"{side.capitalize()} beats {other} on {label} {where} (PRIM box: coverage "
+                            f"{bx.coverage:.2f}, density {bx.density:.2f}; {share:.0%} of all samples)."
+                        )
+                        break
                 else:
-                    best = f"; its best box has density {boxes[0].density:.2f}" if boxes else ""
                     entry["text"] = (
-                        f"No region of the map where {a} reliably beats {b} on {label} ({rate:.0%} of samples; "
-                        f"PRIM found no box of density >= 0.75{best})."
+                        f"No region of the map where {a} or {b} reliably wins on {label} ({a} wins in {rate:.0%} "
+                        f"of samples; PRIM found no box of density >= {MIN_DENSITY:g} for either)."
                     )
             out.append(entry)
     return out

@@ -76,6 +76,22 @@ def test_stability_is_one_when_both_seeds_are_equal(tmp_path: Path):
     agree = json.loads((out / "map.json").read_text(encoding="utf-8"))["agreement"]
     assert set(agree) == {*dm.OBJECTIVES, "combined"}
     assert all(v == 1.0 for v in agree.values())
+    choice = json.loads((out / "map.json").read_text(encoding="utf-8"))["choice_agreement"]
+    assert all(v == {"service_model": 1.0, "rollout": 1.0} for v in choice.values())
+
+
+def test_choice_agreement_separates_service_model_and_rollout():
+    v = np.zeros((2, 1, len(dm.DESIGNS), 2, len(dm.OBJECTIVES)))
+    a, b = dm.analyse(_runs(v.repeat(2, 1))), dm.analyse(_runs(v.repeat(2, 1)))
+    ip, ib, fp = (
+        dm.DESIGNS.index(d)
+        for d in [("integration", "phased"), ("integration", "big_bang"), ("fragmentation", "phased")]
+    )
+    a.winner["cost"] = np.array([[ip, ip], [ip, ip]])
+    b.winner["cost"] = np.array([[ib, ib], [fp, fp]])  # same model in half, same rollout in the other half
+    got = dm.choice_agreement(a, b)["cost"]
+    assert got == {"service_model": 0.5, "rollout": 0.5}
+    assert dm.agreement(a, b)["cost"] == 0.0
 
 
 def test_the_map_is_identical_whatever_the_number_of_workers(tmp_path: Path):

@@ -305,6 +305,20 @@ def agreement(a: MapResult, b: MapResult) -> dict[str, float]:
     return {k: float(np.mean(a.winner[k] == b.winner[k])) for k in a.winner}
 
 
+def choice_agreement(a: MapResult, b: MapResult) -> dict[str, dict[str, float]]:
+    """The two choices a board makes, separately: per objective, the share of cells whose
+    winning design has the same service model, and the same rollout, in both maps."""
+    model = np.array([SERVICE_MODELS.index(d[0]) for d in DESIGNS])
+    rollout = np.array([ROLLOUTS.index(d[1]) for d in DESIGNS])
+    return {
+        k: {
+            "service_model": float(np.mean(model[a.winner[k]] == model[b.winner[k]])),
+            "rollout": float(np.mean(rollout[a.winner[k]] == rollout[b.winner[k]])),
+        }
+        for k in a.winner
+    }
+
+
 # ------------------------------------------------------------------ plain-language statements
 FAMILIES = {
     "integration beats fragmentation": (

@@ -213,6 +213,14 @@ def report(
             else "Every objective's map agrees in at least 80 % of its cells."
         ),
         "",
+        "The two choices separately (share of cells whose winning design has the same service model / the "
+        "same rollout under both seeds): "
+        + "; ".join(
+            f"{k.replace('_', ' ')} {v['service_model']:.0%} / {v['rollout']:.0%}"
+            for k, v in dm.choice_agreement(result, second).items()
+        )
+        + ".",
+        "",
         "![stability](stability.png)",
         "",
     ]
@@ -316,6 +324,7 @@ def cmd_map(args: Any) -> int:
                     "settings": {**settings.__dict__, "x": settings.x.__dict__, "y": settings.y.__dict__},
                     "seeds": [settings.seed, seed2],
                     "agreement": agree,
+                    "choice_agreement": dm.choice_agreement(result, again),
                     "statements": result.statements,
                     "designs": [dm.design_label(d) for d in dm.DESIGNS],
                     "winner": {k: v.tolist() for k, v in result.winner.items()},
@@ -342,6 +351,13 @@ def cmd_map(args: Any) -> int:
         + f"{seed2}): "
         + ", ".join(f"{k} {v:.0%}" for k, v in agree.items()),
         file=sys.stdout,
+    )
+    print(
+        "  same service model / same rollout: "
+        + ", ".join(
+            f"{k} {v['service_model']:.0%}/{v['rollout']:.0%}"
+            for k, v in dm.choice_agreement(result, again).items()
+        )
     )
     print(f"wrote {out}/report.md, phase_*.png, stability.png, cells.csv, map.json")
     return 0

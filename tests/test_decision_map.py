@@ -165,3 +165,41 @@ def test_statements_are_backed_by_prim_boxes_that_find_a_region_known_by_constru
     # Where nothing differs, the statement says they tie.
     tie = next(x for x in whole.statements if x["objective"] == "cost")
     assert "tie on cost" in tie["text"]
+
+
+def test_an_interrupted_map_resumes_to_the_same_values(tmp_path: Path):
+    from simulation.experiments.sweep import TaskEngine
+
+    s = dm.MapSettings(
+        "municipality_building_housing",
+        dm.Axis("trust.initial", (0.3, 0.7)),
+        dm.Axis("parties.scale.resistance", (0.8, 1.2)),
+        draws=1,
+        replications=1,
+        citizens=100,
+        months=24,
+        seed=4,
+    )
+
+    class Dies(TaskEngine):
+        """In-process engine that fails after its first batch of chunks (a killed run)."""
+
+        calls = 0
+
+        def map(self, fn, items):
+            Dies.calls += 1
+            if Dies.calls > 1:
+                raise KeyboardInterrupt
+            return super().map(fn, items)
+
+    state = tmp_path / "state"
+    with pytest.raises(KeyboardInterrupt), Dies(1) as engine:
+        dm.evaluate(s, 4, engine, state, chunk=6)
+    saved = sorted(state.glob("part-*.npy"))
+    assert 0 < len(saved) < 6  # 36 runs in chunks of 6: some, not all, were kept
+    with TaskEngine(1) as engine:
+        resumed = dm.evaluate(s, 4, engine, state, chunk=6)
+    with TaskEngine(1) as engine:
+        fresh = dm.evaluate(s, 4, engine, None, chunk=6)
+    assert resumed.runs == fresh.runs == 36
+    assert np.array_equal(resumed.values, fresh.values)

@@ -407,6 +407,14 @@ def _print(result: dict[str, Any]) -> None:
     )
 
 
+def _heldout_population(pv: dict[str, Any]) -> int:
+    """The held-out fit's population; provenance written before it was recorded falls back on the settings."""
+    if "heldout_population" in pv:
+        return int(pv["heldout_population"])
+    settings = abc.AbcSettings.quick() if pv.get("quick") else abc.AbcSettings()
+    return settings.heldout_population
+
+
 def section(c: dict[str, Any]) -> list[str]:
     """The ABC section of docs/VALIDATION.md."""
     pv = c["provenance"]
@@ -478,7 +486,7 @@ def section(c: dict[str, Any]) -> list[str]:
     h = c["heldout"]
     lines += [
         f"*Held-out check:* the same fit without every target after {abc.HELD_OUT_AFTER} "
-        f"(population {pv.get('heldout_population', '?')}, {len(c.get('heldout_generations', []))} generations); its posterior predictive intervals "
+        f"(population {_heldout_population(pv)}, {len(c.get('heldout_generations', []))} generations); its posterior predictive intervals "
         f"(with each target's observation error) against the {h['n']} held-out levels and gaps: "
         f"**coverage of the 50 % intervals {h['coverage50']:.2f}, of the 90 % intervals {h['coverage90']:.2f}** "
         "(nominal 0.50 and 0.90; with so few values, read it as a rough check).",

@@ -74,12 +74,27 @@ def remove_stale(out_dir: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def umask() -> int:
+    """The process's file-creation mask (read without changing it for good)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def fix_mode(path: Path, folder: bool) -> None:
+    """Give a ``tempfile``-made path (0700 / 0600) the mode a plain ``mkdir`` / ``open``
+    would: 0777 / 0666 less the umask, so colleagues and web servers can read results."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~umask())
+
+
 def _fresh_sibling(out_dir: Path) -> Path:
     """A new temporary folder beside ``out_dir`` named for this process, after removing
-    those of killed earlier writers."""
+    those of killed earlier writers; its mode follows the umask."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out_dir)
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    fix_mode(tmp, folder=True)
+    return tmp
 
 
 @contextmanager
@@ -130,6 +145,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        fix_mode(Path(tmp), folder=False)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

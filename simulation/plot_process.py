@@ -47,12 +47,18 @@ class Plotter:
             raise RuntimeError(f"plotting process failed: {err.strip().splitlines()[-1:]}")
 
     def close(self) -> None:
-        """Close the job stream; the process then exits on its own (its figures are
-        complete: ``plot`` returned only after it said ``done``). A process that never
+        """Close the job stream and reap the process, so none is left behind (its figures
+        are complete: ``plot`` returned only after it said ``done``). A process that never
         got a job (the run failed before its figure) is stopped."""
         if self.proc.stdin.closed:
             return
         if not self.used and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
         self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a wedged helper must not hang the command
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()

@@ -296,3 +296,24 @@ def test_run_starts_the_plotting_process_first_and_stops_it_when_the_run_fails(t
         main(["run", "water_board", "--steps", "2", "--citizens", "200", "--out", str(tmp_path / "ok")]) == 0
     )
     assert len(started) == 2 and started[1].used and (tmp_path / "ok" / "adoption.png").is_file()
+    # A successful run reaps its helper too: no process is left behind.
+    assert started[1].proc.returncode == 0
+
+
+def test_run_output_follows_the_umask(tmp_path) -> None:
+    """A `egov-sim run` output folder and its files get the modes the umask gives a plain
+    mkdir/open (tempfile alone would give 0700/0600)."""
+    import os
+    import stat
+
+    out = tmp_path / "run"
+    code = (
+        "import os, sys; os.umask(0o022); from simulation.cli import main; "
+        f"sys.exit(main(['run', 'water_board', '--steps', '3', '--citizens', '300', '--out', {str(out)!r}]))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o755
+    for f in out.iterdir():
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o644, f.name

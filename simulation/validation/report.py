@@ -9,11 +9,10 @@ alone. Verdicts, figures and numbers come from the stored results; the fixed tex
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_text
 from . import store
 from .verdicts import VERDICTS
 
@@ -649,8 +648,5 @@ def write_report(out_dir: Path, quick: bool = False) -> Path:
     abc = store.read(img / "abc.json") if (img / "abc.json").exists() else None
     text = build(pats, cal, quick, abc)
     path = out_dir / "VALIDATION.md"
-    fd, tmp = tempfile.mkstemp(prefix=".VALIDATION.", dir=out_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
     return path

@@ -286,7 +286,8 @@ class Citizen(mesa.Agent):
 
     @classmethod
     def populate(cls, model: EGovModel, n: int) -> None:
-        """Create and register ``n`` agents with indices 0..n-1 in bulk.
+        """Create and register ``n`` agents with indices 0..n-1 in bulk (``citizen_agents
+        = "mesa"``).
 
         Does what ``Agent.__init__`` does for each agent (model, unique_id, pos, entry in
         ``model.agents`` and ``model.agents_by_type``) in a few dict updates instead of a
@@ -295,21 +296,35 @@ class Citizen(mesa.Agent):
         """
         from mesa.agentset import _HardKeyAgentSet
 
+        start = model.agent_id_counter
+        model.agent_id_counter = start + n
+        keyed = dict.fromkeys(cls._make(model, n, start))
+        model._all_agents._agents.update(keyed)
+        if cls in model._agents_by_type:
+            model._agents_by_type[cls]._agents.update(keyed)
+        else:
+            model._agents_by_type[cls] = _HardKeyAgentSet(list(keyed), random=model.random)
+
+    @classmethod
+    def view(cls, model: EGovModel, n: int) -> CitizenSet:
+        """Reserve ``n`` unique ids and register a :class:`CitizenSet` that makes the agents
+        only when something asks for them (``citizen_agents = "view"``, the default)."""
+        start = model.agent_id_counter
+        model.agent_id_counter = start + n
+        agents = CitizenSet.lazy(model, cls, n, start)
+        model._agents_by_type[cls] = agents
+        return agents
+
+    @classmethod
+    def _make(cls, model: EGovModel, n: int, start: int) -> list[Citizen]:
         new = object.__new__
         agents = [new(cls) for _ in range(n)]
-        start = model.agent_id_counter
         for i, agent in enumerate(agents):
             agent.model = model
             agent.unique_id = start + i
             agent.pos = None
             agent.index = i
-        model.agent_id_counter = start + n
-        keyed = dict.fromkeys(agents)
-        model._all_agents._agents.update(keyed)
-        if cls in model._agents_by_type:
-            model._agents_by_type[cls]._agents.update(keyed)
-        else:
-            model._agents_by_type[cls] = _HardKeyAgentSet(agents, random=model.random)
+        return agents
 
     def _get(self, name: str):
         return getattr(self.model.population, name)[self.index]
@@ -341,6 +356,57 @@ class Citizen(mesa.Agent):
         if pop.indptr is None:
             return [i for i in range(pop.n) if i != self.index]
         return pop.indices[pop.indptr[self.index] : pop.indptr[self.index + 1]].tolist()
+
+
+def _hard_key_agent_set() -> type:
+    from mesa.agentset import _HardKeyAgentSet
+
+    return _HardKeyAgentSet
+
+
+class CitizenSet(_hard_key_agent_set()):
+    """``model.agents_by_type[Citizen]`` without a Python object per citizen until asked.
+
+    Its length is known at once; the first access to its members (iteration, ``in``,
+    ``select``, ``do``, indexing ...) makes the ``n`` agents, with the unique ids reserved
+    when the model was built, and adds them to ``model.agents``. From then on it is an
+    ordinary Mesa agent set, as with ``citizen_agents = "mesa"``. The agents are views on
+    the population arrays either way, so making them changes no result.
+    """
+
+    def __init__(self, agents=(), random=None):
+        self._pending: tuple[EGovModel, type[Citizen], int, int] | None = None
+        self._made: dict[Citizen, None] = {}
+        super().__init__(agents, random)
+
+    @classmethod
+    def lazy(cls, model: EGovModel, kind: type[Citizen], n: int, first_id: int) -> CitizenSet:
+        """``n`` agents of class ``kind`` with ids from ``first_id``, made on first access."""
+        agents = cls(random=model.random)
+        agents._pending = (model, kind, n, first_id)
+        return agents
+
+    @property
+    def made(self) -> bool:
+        """Whether the agent objects exist yet."""
+        return self._pending is None
+
+    @property
+    def _agents(self) -> dict[Citizen, None]:
+        if self._pending is not None:
+            model, kind, n, first_id = self._pending
+            self._pending = None
+            self._made = dict.fromkeys(kind._make(model, n, first_id))
+            model._all_agents._agents.update(self._made)
+        return self._made
+
+    @_agents.setter
+    def _agents(self, value: dict[Citizen, None]) -> None:
+        self._agents  # noqa: B018 -- make (and register) them before replacing the order
+        self._made = value
+
+    def __len__(self) -> int:
+        return self._pending[2] if self._pending is not None else len(self._made)
 
 
 class Business(Citizen):

@@ -61,11 +61,27 @@ class EGovModel(mesa.Model):
         config: a :class:`ScenarioConfig`, a scenario path or shipped name, or None for
             the built-in defaults.
         rng: seed (int) or ``numpy.random.SeedSequence``; default ``[run] seed``.
+        citizen_agents: ``"view"`` or ``"mesa"`` (see :attr:`citizen_agents`).
         **params: any scalar parameter as ``section_key=value``, e.g.
             ``service_model="fragmentation"``, ``citizens_count=5000``.
     """
 
-    def __init__(self, config: ScenarioConfig | str | os.PathLike | None = None, *, rng=None, **params):
+    #: ``"view"`` (default): citizens are the population arrays, and Mesa agent objects for
+    #: them are made on first access to ``agents_by_type[Citizen]`` or ``agents`` (no
+    #: ~550 B object per citizen). ``"mesa"``: real agents are made and registered at once,
+    #: for subclasses with per-agent rules. Results are the same either way.
+    citizen_agents: str = "view"
+
+    def __init__(
+        self,
+        config: ScenarioConfig | str | os.PathLike | None = None,
+        *,
+        rng=None,
+        citizen_agents: str | None = None,
+        **params,
+    ):
+        if citizen_agents is not None:
+            self.citizen_agents = citizen_agents
         if not isinstance(config, ScenarioConfig):
             config = load_scenario(config)
         if params:
@@ -126,7 +142,13 @@ class EGovModel(mesa.Model):
         self.population.set_skill_dependence(self.service.skill_dependence)
         self._adoption_rng = np.random.default_rng(streams["adoption"])
         member = Business if businesses else Citizen
-        member.populate(self, config.citizens.count)
+        if self.citizen_agents == "mesa":
+            member.populate(self, config.citizens.count)
+            self._citizen_view = None
+        elif self.citizen_agents == "view":
+            self._citizen_view = member.view(self, config.citizens.count)
+        else:
+            raise ValueError(f"citizen_agents must be 'view' or 'mesa', got {self.citizen_agents!r}")
         self.expected_quality = legitimacy.expectation(config.service.service_focus, config.legitimacy)
         self.initial_legitimacy = float(self.population.legitimacy.mean())
         self.adoption = self.population.adoption
@@ -156,6 +178,14 @@ class EGovModel(mesa.Model):
                 self.parties.append(party)
 
     # ----------------------------------------------------------------- queries
+    @property
+    def agents(self):
+        """All agents, citizens included (made now if they are still a view)."""
+        view = getattr(self, "_citizen_view", None)  # None while the model is being built
+        if view is not None:
+            view._agents  # noqa: B018 -- makes and registers them
+        return self._all_agents
+
     def integrated_mask(self) -> np.ndarray:
         return np.array([p.state == "integrated" for p in self.parties])
 
@@ -525,6 +555,7 @@ def _signature() -> inspect.Signature:
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         inspect.Parameter("config", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
         inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None),
+        inspect.Parameter("citizen_agents", inspect.Parameter.KEYWORD_ONLY, default=None),
     ]
     for dotted in scalar_parameters():
         params.append(

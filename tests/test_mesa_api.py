@@ -123,3 +123,44 @@ def test_rng_accepts_a_seed_sequence() -> None:
     a = EGovModel(small_config(), rng=seq)
     b = EGovModel(small_config(), rng=np.random.SeedSequence(123))
     assert [p.trust for p in a.parties] == [p.trust for p in b.parties]
+
+
+def _trajectory(model: EGovModel) -> tuple:
+    while model.running:
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    return tuple(frame[list(SERIES)].to_numpy().ravel().tolist()), model.population.adopted_at.tobytes()
+
+
+def test_citizens_are_a_view_until_asked_and_real_agents_on_request() -> None:
+    """By default no agent object exists per citizen until something asks; then the agents
+    (same ids, same reads) appear in agents_by_type and model.agents. ``citizen_agents =
+    "mesa"`` (keyword or subclass attribute) makes real registered agents at once. The two
+    give bit-identical runs."""
+    view = EGovModel(small_config(run_months=30), rng=5)
+    citizens = view.agents_by_type[Citizen]
+    assert len(citizens) == 200 and not citizens.made
+    assert len(view._all_agents) == view.config.departments.count + view.config.partners.count + 1
+    eager = EGovModel(small_config(run_months=30), rng=5, citizen_agents="mesa")
+    assert len(eager._all_agents) == len(view._all_agents) + 200
+
+    class PerAgent(EGovModel):
+        citizen_agents = "mesa"
+
+    assert len(PerAgent(small_config(run_months=30), rng=5)._all_agents) == len(eager._all_agents)
+    assert _trajectory(view) == _trajectory(eager)
+    assert not citizens.made  # running the model did not make them
+    # Asking for the agents makes them, with the ids the eager model gave.
+    ids = sorted(a.unique_id for a in view.agents)
+    assert citizens.made and ids == sorted(a.unique_id for a in eager.agents)
+    agent = next(a for a in citizens if a.index == 11)
+    twin = next(a for a in eager.agents_by_type[Citizen] if a.index == 11)
+    assert (agent.unique_id, agent.adopted, agent.adopted_at, agent.contacts) == (
+        twin.unique_id,
+        twin.adopted,
+        twin.adopted_at,
+        twin.contacts,
+    )
+    assert len(citizens.select(lambda a: a.adopted)) == int(view.population.adopted.sum())
+    with pytest.raises(ValueError, match="citizen_agents must be 'view' or 'mesa'"):
+        EGovModel(small_config(), rng=1, citizen_agents="objects")

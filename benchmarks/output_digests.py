@@ -30,6 +30,11 @@ SCENARIOS = (
     "water_board",
 )
 SEEDS = (1, 7)
+VARIANTS = {
+    "complete": ["citizens.network=complete"],
+    "proactive": ["service.intrusiveness=0.9", "service.proactive_reach=0.5"],
+    "fragmentation-businesses": ["service.model=fragmentation", "service.audience=businesses"],
+}
 #: Keys that hold wall times (or the host) rather than results; the fingerprint of a
 #: sweep hashes its files' paths, which differ between checkouts.
 VOLATILE = {"wall_time_s", "elapsed_s", "started", "finished", "host", "seconds", "fingerprint"}
@@ -75,6 +80,18 @@ def main() -> int:
                 env=env,
                 stdout=subprocess.DEVNULL,
             )
+    # Paths the shipped scenarios may not take: full mixing, a pro-active service's privacy
+    # drag, and a business audience under fragmentation.
+    for tag, sets in VARIANTS.items():
+        subprocess.run(
+            [*cli, "run", "municipality_building_housing", "--seed", "3", "--citizens", str(args.citizens)]
+            + [w for kv in sets for w in ("--set", kv)]
+            + ["--out", str(args.out / f"variant-{tag}"), "--force"],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
     if args.quick_sweep:
         subprocess.run(
             [*cli, "sweep", "trust_x_compensation", "--quick", "--out", str(args.out / "sweep")],

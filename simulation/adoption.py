@@ -33,6 +33,17 @@ def digital_skill(cfg: CitizensConfig, age: np.ndarray, education: np.ndarray) -
     return np.clip(s, 0.0, 1.0)
 
 
+def _demography(rng: np.random.Generator, n: int, businesses: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Age (years) and education (0/1/2) of ``n`` citizens, or of firms' managers."""
+    age = rng.uniform(18.0, 85.0, n)
+    education = rng.choice(np.array([0.0, 1.0, 2.0]), size=n, p=[0.3, 0.4, 0.3])
+    if businesses:
+        # Firms are run by working-age people and have staff with digital skills.
+        age = np.full(n, 45.0)
+        education = rng.choice(np.array([1.0, 2.0]), size=n, p=[0.5, 0.5])
+    return age, education
+
+
 class Population:
     """State of all citizens as arrays; the model's hot path."""
 
@@ -47,13 +58,11 @@ class Population:
         n = cfg.count
         self.n = n
         self.cfg = cfg
-        self.age = rng.uniform(18.0, 85.0, n)
-        self.education = rng.choice(np.array([0.0, 1.0, 2.0]), size=n, p=[0.3, 0.4, 0.3])
-        if businesses:
-            # Firms are run by working-age people and have staff with digital skills.
-            self.age = np.full(n, 45.0)
-            self.education = rng.choice(np.array([1.0, 2.0]), size=n, p=[0.5, 0.5])
-        self.skill = digital_skill(cfg, self.age, self.education)
+        self.businesses = businesses
+        # Age and education are needed once, for skill; they are not kept (16 B a citizen)
+        # but drawn again from this stream state when asked for (:attr:`age`).
+        self._demography_state = rng.bit_generator.state
+        self.skill = digital_skill(cfg, *_demography(rng, n, businesses))
         self.privacy = np.clip(rng.beta(2.0, 2.0, n) * 2.0 * cfg.privacy_concern, 0.0, 1.0)
         self.legitimacy0 = np.clip(rng.normal(cfg.initial_legitimacy, 0.1, n), 0.0, 1.0)
         self.legitimacy = self.legitimacy0.copy()
@@ -70,6 +79,23 @@ class Population:
             self._counts = NeighbourCounts(self.indptr, self.indices)
             self.degree = self._counts.degree
         self._efficacy = np.ones(n)
+        self._scratch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def age(self) -> np.ndarray:
+        """Age in years (18–85; 45 for firms): drawn again, bit-identical, on each access."""
+        return self._redraw()[0]
+
+    @property
+    def education(self) -> np.ndarray:
+        """Education level 0, 1 or 2 (low, middle, high): drawn again on each access."""
+        return self._redraw()[1]
+
+    def _redraw(self) -> tuple[np.ndarray, np.ndarray]:
+        state = self._demography_state
+        bitgen = getattr(np.random, state["bit_generator"])()
+        bitgen.state = state
+        return _demography(np.random.Generator(bitgen), self.n, self.businesses)
 
     @cached_property
     def adjacency(self) -> sp.csr_matrix | None:
@@ -81,15 +107,36 @@ class Population:
         """Precompute ``1 - d + d * skill`` for the service model's skill dependence d."""
         self._efficacy = 1.0 - d + d * self.skill
 
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scratch arrays reused every month (float64, float64, float32): at millions of
+        citizens fresh temporaries each month cost page faults and peak memory."""
+        if self._scratch is None:
+            n = self.n
+            self._scratch = (np.empty(n), np.empty(n), np.empty(n, dtype=np.float32))
+        return self._scratch
+
     def adoption_probability(self, service: float, privacy_drag: float) -> np.ndarray:
-        """Monthly adoption probability of every citizen (adopters included)."""
+        """Monthly adoption probability of every citizen (adopters included), a new array."""
+        n = self.n
+        return self._probability(service, privacy_drag, np.empty(n), np.empty(n), np.empty(n, np.float32))
+
+    def _probability(
+        self, service: float, privacy_drag: float, prob: np.ndarray, spare: np.ndarray, small: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`adoption_probability` into ``prob`` (``spare``, ``small``: scratch)."""
         if self._counts is None:
             share = adopted_neighbour_share(None, None, self.adopted)
         else:
-            share = self._counts.share(self.adopted)
-        prob = (self.cfg.p + self.cfg.q * share) * (service * self._efficacy)
+            share = self._counts.share(self.adopted, out=small)
+        # (p + q * share) * (service * efficacy), the first factor in float32 like share.
+        np.multiply(share, self.cfg.q, out=share)
+        np.add(share, self.cfg.p, out=share)
+        np.multiply(self._efficacy, service, out=prob)
+        np.multiply(share, prob, out=prob)
         if privacy_drag > 0.0:
-            prob *= 1.0 - privacy_drag * self.privacy
+            np.multiply(self.privacy, privacy_drag, out=spare)
+            np.subtract(1.0, spare, out=spare)
+            prob *= spare
         return prob
 
     def step(self, month: int, service: float, privacy_drag: float, rng: np.random.Generator) -> int:
@@ -97,13 +144,22 @@ class Population:
 
         ``privacy_drag = privacy_weight * intrusiveness * linking`` (0..1).
         """
-        draws = rng.random(self.n)  # drawn every month for everyone: common random numbers
         if service <= 0.0:
+            rng.random(self.n)  # drawn every month for everyone: common random numbers
             return 0  # probability 0 for all: no draw can be below it
-        new = (~self.adopted) & (draws < self.adoption_probability(service, privacy_drag))
+        prob, spare, small = self._buffers()
+        self._probability(service, privacy_drag, prob, spare, small)
+        # The month's draws (the adoption stream has no other use) into the spare buffer.
+        draws = rng.random(self.n, out=spare)
+        new = draws < prob
+        new &= ~self.adopted
         self.adopted |= new
         self.adopted_at[new] = month
         return int(new.sum())
+
+    def scratch(self) -> np.ndarray:
+        """A float64 scratch array of size n for other monthly updates (legitimacy)."""
+        return self._buffers()[0]
 
     @property
     def adoption(self) -> float:

@@ -40,16 +40,33 @@ def step(
     linking: float,
     cfg: LegitimacyConfig,
     service_focus: float = 1.0,
+    buffer: np.ndarray | None = None,
 ) -> None:
-    """Update ``legitimacy`` in place for one month."""
+    """Update ``legitimacy`` in place for one month.
+
+    ``buffer``: an optional float64 scratch array of the same size, reused each month
+    (no month-by-month allocation at millions of citizens); the result is the same.
+    """
+    L = legitimacy
+    buf = np.empty_like(L) if buffer is None else buffer
     gain = cfg.rate * visibility * (service - expected)
     # Bounded: good experience closes part of the gap to 1, bad part of the gap to 0.
-    room = (1.0 - legitimacy) if gain > 0 else legitimacy
-    legitimacy += np.where(adopted, gain * room, 0.0)
+    # (Non-adopters get nothing; adding 0 would leave them as they are.)
+    if gain > 0:
+        np.subtract(1.0, L, out=buf)
+    else:
+        np.copyto(buf, L)
+    buf *= gain
+    np.add(L, buf, out=L, where=adopted)
     citizenship = cfg.participation_rate * (1.0 - service_focus)
     if citizenship > 0.0:
-        legitimacy += citizenship * (1.0 - legitimacy)
+        np.subtract(1.0, L, out=buf)
+        buf *= citizenship
+        L += buf
     if linking > 0.0 and intrusiveness > 0.0:
-        legitimacy -= (cfg.privacy_erosion * intrusiveness * linking) * privacy
-    legitimacy += cfg.relaxation * (baseline - legitimacy)
-    np.clip(legitimacy, 0.0, 1.0, out=legitimacy)
+        np.multiply(privacy, cfg.privacy_erosion * intrusiveness * linking, out=buf)
+        L -= buf
+    np.subtract(baseline, L, out=buf)
+    buf *= cfg.relaxation
+    L += buf
+    np.clip(L, 0.0, 1.0, out=L)

@@ -468,6 +468,7 @@ class EGovModel(mesa.Model):
             linking=self.linking,
             cfg=cfg.legitimacy,
             service_focus=cfg.service.service_focus,
+            buffer=pop.scratch(),
         )
         self._month_costs_and_benefits(int(pop.adopted.sum()))
         self.adoption = pop.adoption

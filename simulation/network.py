@@ -32,16 +32,28 @@ def small_world(
     dst = (src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)) % n
     move = rng.random(src.size) < rewiring
     dst[move] = (src[move] + 1 + rng.integers(0, n - 1, int(move.sum()))) % n
-    # Both directions as one sort key (row * n + column); stable sort: both halves are
-    # nearly sorted runs already, which it merges in linear time.
-    key = np.sort(np.concatenate([src * n + dst, dst * n + src]), kind="stable")
+    del move
+    # Both directions as one sort key (row * n + column), written in place: the network's
+    # construction sets the model's peak memory. Stable sort: both halves are nearly
+    # sorted runs already, which it merges in linear time.
+    m = src.size
+    key = np.empty(2 * m, dtype=np.int64)
+    np.multiply(src, n, out=key[:m])
+    key[:m] += dst
+    np.multiply(dst, n, out=key[m:])
+    key[m:] += src
+    del src, dst
+    key.sort(kind="stable")
     keep = np.empty(key.size, dtype=bool)
     keep[:1] = True
     np.not_equal(key[1:], key[:-1], out=keep[1:])
-    rows, cols = np.divmod(key[keep], n)
-    indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return indptr, cols.astype(np.int32)
+    if not keep.all():  # parallel edges from rewiring
+        key = key[keep]
+    del keep
+    # Row i starts at the first key >= i * n (the keys are sorted; columns are < n).
+    indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n).astype(np.int32)
+    np.remainder(key, n, out=key)
+    return indptr, key.astype(np.int32)
 
 
 def to_scipy(indptr: np.ndarray, indices: np.ndarray) -> sp.csr_matrix:
@@ -76,10 +88,10 @@ class NeighbourCounts:
         n = indptr.size - 1
         self.degree = np.diff(indptr).astype(np.float32)
         self.counted = np.zeros(n, dtype=bool)
-        self.counts = np.zeros(n, dtype=np.int64)
+        self.counts = np.zeros(n, dtype=np.int32)  # a degree fits; float32 casts are exact
 
-    def share(self, adopted: np.ndarray) -> np.ndarray:
-        """Adopted share of each citizen's contacts (float32)."""
+    def share(self, adopted: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Adopted share of each citizen's contacts (float32; into ``out`` if given)."""
         n = self.counts.size
         gained = np.flatnonzero(adopted & ~self.counted)
         lost = np.flatnonzero(self.counted & ~adopted)
@@ -89,7 +101,11 @@ class NeighbourCounts:
             self.counts -= np.bincount(neighbours(self.indptr, self.indices, lost), minlength=n)
         if gained.size or lost.size:
             self.counted = adopted.copy()
-        return self.counts.astype(np.float32) / self.degree
+        if out is None:
+            return self.counts.astype(np.float32) / self.degree
+        out[...] = self.counts  # the same float32 values astype gives
+        out /= self.degree
+        return out
 
 
 def adopted_neighbour_share(

@@ -192,3 +192,24 @@ def test_neighbour_counts_match_the_sparse_product_bit_for_bit() -> None:
         want = (ref @ adopted.astype(np.float32)) / degree
         got = counts.share(adopted)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("businesses", [False, True])
+def test_age_and_education_are_redrawn_bit_identically(businesses: bool) -> None:
+    """Age and education are not stored (used once, for skill): asking for them draws them
+    again from the saved stream state, giving the very arrays skill was computed from;
+    the later draws (privacy, legitimacy, initial adopters) are unaffected."""
+    cfg = CitizensConfig(count=3000)
+    pop = Population(cfg, np.random.default_rng(9), businesses=businesses)
+    twin = Population(cfg, np.random.default_rng(9), businesses=businesses)
+    rng = np.random.default_rng(9)
+    age = rng.uniform(18.0, 85.0, 3000)
+    edu = rng.choice(np.array([0.0, 1.0, 2.0]), size=3000, p=[0.3, 0.4, 0.3])
+    if businesses:
+        age = np.full(3000, 45.0)
+        edu = rng.choice(np.array([1.0, 2.0]), size=3000, p=[0.5, 0.5])
+    assert pop.age.tobytes() == age.tobytes() and pop.education.tobytes() == edu.tobytes()
+    assert pop.skill.tobytes() == digital_skill(cfg, age, edu).tobytes()
+    assert pop.age.tobytes() == age.tobytes()  # a second access gives the same
+    for name in ("privacy", "legitimacy0", "adopted"):
+        assert getattr(pop, name).tobytes() == getattr(twin, name).tobytes()

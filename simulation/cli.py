@@ -200,9 +200,11 @@ def compare_text(comp) -> str:
 
 def _ensemble(args: argparse.Namespace, config):
     """The parsed ``--ensemble`` and its draws (master seed: ``--seed`` or the scenario's)."""
+    if getattr(args, "ensemble", None) is None:
+        return None, None  # without importing the ensemble module (start-up of `run`)
     from .ensemble import make_draws, parse_ensemble
 
-    spec = parse_ensemble(getattr(args, "ensemble", None))
+    spec = parse_ensemble(args.ensemble)
     if spec is None:
         return None, None
     seed = args.seed if args.seed is not None else config.run.seed
@@ -285,11 +287,13 @@ def warn_about(config, name: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .plot_process import Plotter
+    # For --figure matplotlib, started by main() before anything heavy is imported: the
+    # helper imports matplotlib on the other core while this process imports and runs.
+    plotter = getattr(args, "plotter", None)
+    if plotter is None and args.figure == "matplotlib":
+        from .plot_process import Plotter
 
-    # Started by main() before anything heavy is imported: the helper imports matplotlib on
-    # the other core while this process imports the model, validates and runs.
-    plotter = getattr(args, "plotter", None) or Plotter()
+        plotter = Plotter()
     try:
         from .runner import default_out_dir, run, write_outputs
         from .scenario_io import load_scenario, resolve_path
@@ -305,9 +309,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_out_dir(out, args.force)
         result = run(config)
         extra, ens_summary = _run_ensemble(args, config, label)
-        write_outputs(result, out, str(resolve_path(args.scenario)), plotter, extra=extra)
+        write_outputs(result, out, str(resolve_path(args.scenario)), plotter, extra=extra, figure=args.figure)
     finally:
-        plotter.close()
+        if plotter is not None:
+            plotter.close()
     rows = [[k, fmt(result.kpis[k])] for k in SUMMARY_KPIS]
     print(
         f"{label}: {config.service.model}, {config.rollout.strategy}, seed {result.seed}, "
@@ -559,7 +564,10 @@ ENSEMBLE_HELP = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; without ``plugins`` only the built-in commands (run,
+    compare, ...), so that running one of those does not import the experiment, app and
+    validation modules (about 0.1 s of start-up)."""
     p = argparse.ArgumentParser(
         prog="egov-sim",
         description="Agent-based simulation of back-office integration in e-government.",
@@ -588,6 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--out", help="output folder (default: results/<time>-<scenario>)")
     r.add_argument("--force", action="store_true", help="replace a non-empty --out folder")
+    r.add_argument(
+        "--figure",
+        choices=("quick", "matplotlib"),
+        default="quick",
+        help="how adoption.png is drawn: quick = in-process with Pillow (default; no matplotlib "
+        "start-up), matplotlib = the matplotlib figure, in a helper process",
+    )
     r.add_argument(
         "--ensemble", metavar="N|prior[:N]|defaults", help=ENSEMBLE_HELP + " (besides the one run)"
     )
@@ -637,7 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", help="write it to this file instead")
     sc.set_defaults(func=cmd_schema)
 
-    for name in PLUGINS:
+    for name in PLUGINS if plugins else ():
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -662,11 +677,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _early_plotter(argv: list[str]):
-    """For ``run`` (not its --help), the plotting helper process, started before the
-    parser imports the plug-ins (configuration, pydantic, numpy): its Python start and
-    matplotlib import are then off the critical path. Stopped again if ``run`` fails."""
+    """For ``run --figure matplotlib`` (not its --help), the plotting helper process,
+    started before the parser imports the plug-ins (configuration, pydantic, numpy): its
+    Python start and matplotlib import are then off the critical path. Stopped again if
+    ``run`` fails."""
     words = argv[: argv.index("--")] if "--" in argv else argv
     if argv[:1] != ["run"] or "-h" in words or "--help" in words:
+        return None
+    pairs = list(zip(words, words[1:], strict=False))
+    if ("--figure", "matplotlib") not in pairs and "--figure=matplotlib" not in words:
         return None
     from .plot_process import Plotter
 
@@ -683,8 +702,15 @@ def _main(argv: Sequence[str] | None) -> int:
             plotter.close()
 
 
+def _builtin_command(argv: list[str]) -> bool:
+    """Whether ``argv`` names one of the commands the core parser defines."""
+    core = build_parser(plugins=False)
+    (sub,) = (a for a in core._actions if isinstance(a, argparse._SubParsersAction))
+    return bool(argv) and argv[0] in sub.choices
+
+
 def _dispatch(argv: list[str], plotter) -> int:
-    parser = build_parser()
+    parser = build_parser(plugins=not _builtin_command(argv))
     args = parser.parse_args(argv)
     if plotter is not None and args.func is cmd_run:
         args.plotter = plotter

@@ -19,10 +19,11 @@ from .atomic import atomic_replace
 from .config import ScenarioConfig
 from .model import EGovModel
 from .narrative import EVENT_COLUMNS, narrative
-from .plot_process import Plotter
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .plot_process import Plotter
 
 OUTPUT_FILES = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "manifest.json", "adoption.png")
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "networkx", "pydantic")
@@ -146,15 +147,24 @@ def run_title(result: RunResult) -> str:
     )
 
 
+#: How ``run`` draws adoption.png: Pillow in-process (fast start-up) or matplotlib.
+FIGURES = ("quick", "matplotlib")
+
+
 def write_outputs(
     result: RunResult,
     out_dir: Path,
     source: str,
     plotter: Plotter | None = None,
     extra: Any = None,
+    figure: str = "quick",
 ) -> Path:
     """Write the five output files; atomically (a half-written folder never appears).
-    ``extra(folder)``, if given, writes more files into the same atomic folder."""
+    ``extra(folder)``, if given, writes more files into the same atomic folder.
+    ``figure``: "quick" draws adoption.png in-process with Pillow (lineplot.py), "matplotlib"
+    with matplotlib (in ``plotter``, a helper process, when given)."""
+    if figure not in FIGURES:
+        raise ValueError(f"figure: {figure!r} is not one of {', '.join(FIGURES)}")
     from .csvout import rows_to_csv, to_csv
 
     with atomic_replace(out_dir) as tmp:
@@ -168,14 +178,18 @@ def write_outputs(
                 getattr(result, frame).to_csv(tmp / name, index=False)
             else:
                 (tmp / name).write_text(text, encoding="utf-8", newline="")
-            if name == "timeseries.csv" and plotter is not None:
+            if name == "timeseries.csv" and plotter is not None and figure == "matplotlib":
                 # The figure is drawn from this file while the others are written.
                 plotter.submit(tmp / name, run_title(result), tmp / "adoption.png")
         write_json(tmp / "kpis.json", result.kpis)
         write_json(tmp / "manifest.json", manifest(result, source))
         if extra is not None:
             extra(tmp)
-        if plotter is not None:
+        if figure == "quick":
+            from .lineplot import draw_run
+
+            draw_run(result.series, run_title(result), tmp / "adoption.png")
+        elif plotter is not None:
             plotter.wait()
         else:
             from .plotting import plot_run

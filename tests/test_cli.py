@@ -272,9 +272,9 @@ def test_command_line_starts_without_importing_mesa():
 
 
 def test_run_starts_the_plotting_process_first_and_stops_it_when_the_run_fails(tmp_path, monkeypatch) -> None:
-    """`run` starts its plotting helper before importing anything heavy (start-up); a run
-    refused by validation stops the helper instead of leaving it importing matplotlib, and
-    neither --help nor other commands start one."""
+    """`run --figure matplotlib` starts its plotting helper before importing anything heavy
+    (start-up); a run refused by validation stops the helper instead of leaving it importing
+    matplotlib, and neither --help, other commands nor the default quick figure start one."""
     from simulation import plot_process
     from simulation.cli import main
 
@@ -286,18 +286,57 @@ def test_run_starts_the_plotting_process_first_and_stops_it_when_the_run_fails(t
             started.append(self)
 
     monkeypatch.setattr(plot_process, "Plotter", Recording)
-    assert main(["run", "water_board", "--set", "citizens.count=5", "--out", str(tmp_path / "o")]) == 2
+    mpl = ["--figure", "matplotlib"]
+    assert main(["run", "water_board", *mpl, "--set", "citizens.count=5", "--out", str(tmp_path / "o")]) == 2
     assert len(started) == 1 and started[0].proc.returncode is not None and not started[0].used
     with pytest.raises(SystemExit):
-        main(["run", "--help"])
+        main(["run", "--help", *mpl])
     assert main(["validate", "water_board"]) == 0
-    assert len(started) == 1
-    assert (
-        main(["run", "water_board", "--steps", "2", "--citizens", "200", "--out", str(tmp_path / "ok")]) == 0
-    )
+    small = ["--steps", "2", "--citizens", "200"]
+    assert main(["run", "water_board", *small, "--out", str(tmp_path / "quick")]) == 0
+    assert len(started) == 1 and (tmp_path / "quick" / "adoption.png").is_file()
+    assert main(["run", "water_board", "--figure=matplotlib", *small, "--out", str(tmp_path / "ok")]) == 0
     assert len(started) == 2 and started[1].used and (tmp_path / "ok" / "adoption.png").is_file()
     # A successful run reaps its helper too: no process is left behind.
     assert started[1].proc.returncode == 0
+
+
+def test_quick_figure_draws_every_series_in_its_colour(tmp_path) -> None:
+    """The in-process figure (lineplot.py) puts each series where its values say: the
+    adoption curve's blue at the pixel rows of its values, and a flat series as one row."""
+    import numpy as np
+    from PIL import Image
+
+    from simulation import lineplot
+
+    months = np.arange(121.0)
+    adoption = np.clip((months - 20) / 80, 0, 1)
+    zeros = np.zeros_like(months)
+    ts = {"step": months, "adoption": adoption, "cumulative_cost": months * 0.1}
+    for col in ("service_quality", "integration", "links", "mean_trust", "mean_resistance", "legitimacy"):
+        ts[col] = zeros + 0.5
+    out = tmp_path / "f.png"
+    lineplot.draw_run(ts, "test", out)
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert img.shape == (lineplot.HEIGHT, lineplot.WIDTH, 3)
+    blue = np.array([0x1F, 0x77, 0xB4])
+    mask = np.abs(img - blue).sum(2) < 40
+    top_half = mask[: lineplot.HEIGHT // 2]
+    cols = np.flatnonzero(top_half.any(0))
+    # Legend sample aside, blue spans from the left axis to the right one.
+    assert cols.max() - cols.min() > 0.7 * lineplot.WIDTH
+    rows = np.flatnonzero(top_half[:, cols.max() - 2])
+    # At the right edge adoption is 1.0: its row is near the top of the upper panel.
+    assert rows.mean() < 0.2 * lineplot.HEIGHT
+
+
+def test_nice_ticks_are_round_and_inside() -> None:
+    from simulation.lineplot import nice_ticks, tick_label
+
+    ticks = nice_ticks(-13.2, 277.2)
+    assert ticks.tolist() == [0, 50, 100, 150, 200, 250]
+    assert [tick_label(v, nice_ticks(-0.02, 1.02, 7)) for v in (0, 1)] == ["0.0", "1.0"]
+    assert tick_label(0.004, nice_ticks(0, 0.0095)) == "0.004"
 
 
 def test_run_output_follows_the_umask(tmp_path) -> None:

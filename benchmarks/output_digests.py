@@ -36,8 +36,18 @@ VARIANTS = {
     "fragmentation-businesses": ["service.model=fragmentation", "service.audience=businesses"],
 }
 #: Keys that hold wall times (or the host) rather than results; the fingerprint of a
-#: sweep hashes its files' paths, which differ between checkouts.
-VOLATILE = {"wall_time_s", "elapsed_s", "started", "finished", "host", "seconds", "fingerprint"}
+#: sweep hashes its files' paths, which differ between checkouts; a sweep's ``batch`` is
+#: how many runs went into one task (an execution choice that results do not depend on).
+VOLATILE = {
+    "wall_time_s",
+    "elapsed_s",
+    "started",
+    "finished",
+    "host",
+    "seconds",
+    "fingerprint",
+    "batch",
+}
 
 
 def _strip(data):
@@ -62,6 +72,12 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--citizens", type=int, default=20000)
     ap.add_argument("--quick-sweep", action="store_true")
+    ap.add_argument(
+        "--run-args",
+        default="",
+        help="more words for every `run` (e.g. '--figure matplotlib' to compare with a checkout "
+        "that predates the quick figure)",
+    )
     args = ap.parse_args()
     # This checkout's package, whichever checkout the interpreter's install points at.
     cli = [sys.executable, "-c", "import sys; from simulation.cli import main; sys.exit(main())"]
@@ -74,7 +90,7 @@ def main() -> int:
             dest = args.out / f"{name}-{seed}"
             subprocess.run(
                 [*cli, "run", name, "--seed", str(seed), "--citizens", str(args.citizens)]
-                + ["--out", str(dest), "--force"],
+                + ["--out", str(dest), "--force", *args.run_args.split()],
                 check=True,
                 cwd=ROOT,
                 env=env,
@@ -86,7 +102,7 @@ def main() -> int:
         subprocess.run(
             [*cli, "run", "municipality_building_housing", "--seed", "3", "--citizens", str(args.citizens)]
             + [w for kv in sets for w in ("--set", kv)]
-            + ["--out", str(args.out / f"variant-{tag}"), "--force"],
+            + ["--out", str(args.out / f"variant-{tag}"), "--force", *args.run_args.split()],
             check=True,
             cwd=ROOT,
             env=env,

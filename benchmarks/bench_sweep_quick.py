@@ -1,0 +1,130 @@
+"""Sweep efficiency on the quick sweeps (issue 22): whole `egov-sim sweep --quick` processes.
+
+    python benchmarks/bench_sweep_quick.py [--experiments trust_x_compensation,...] [--pairs 3]
+                                           [--no-dask]
+
+For each experiment, rounds of three commands run in turn (so the ratios are paired on the
+same machine load): ``--workers 1``, ``--workers 2``, and ``--cluster HOST:PORT`` on a Dask
+cluster started once beforehand as a user would (a separate ``dask scheduler`` and two
+``dask worker --nthreads 1`` processes with ``--preload simulation.experiments.sweep``, so
+they import the model once, not per sweep). Efficiency = T(1 worker) / (2 x T(2 workers)),
+per round; the median is printed. Every sweep's kpis.parquet and timeseries.parquet are
+compared byte for byte with the 1-worker sweep's.
+
+Targets (issue 22): >= 0.9 with 2 workers, >= 0.85 on Dask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TARGETS = {"2 workers": 0.9, "Dask": 0.85}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_dask(tmp: Path) -> tuple[str, list[subprocess.Popen]]:
+    """A scheduler and two single-threaded workers, as separate processes."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = (tmp / "dask.log").open("w")
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=log,
+            stderr=log,
+        )
+    ]
+    time.sleep(2)
+    for _ in range(2):
+        worker = [str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1"]
+        worker += ["--no-dashboard", "--preload", "simulation.experiments.sweep"]
+        procs.append(subprocess.Popen(worker, stdout=log, stderr=log, cwd=ROOT))
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(2, timeout=60)
+    return address, procs
+
+
+def timed(args: list[str], out: Path) -> float:
+    cmd = [str(BIN / "egov-sim"), "sweep", *args, "--out", str(out)]
+    env = {**os.environ, "EGOV_SIM_NO_PROGRESS": "1"}
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def same(a: Path, b: Path) -> bool:
+    return all(filecmp.cmp(a / f, b / f, shallow=False) for f in ("kpis.parquet", "timeseries.parquet"))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--experiments", default="trust_x_compensation,service_model_x_rollout")
+    ap.add_argument("--pairs", type=int, default=3, help="rounds per experiment (default 3)")
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        address, procs = (None, []) if args.no_dask else start_dask(tmp)
+        try:
+            for name in args.experiments.split(","):
+                load = os.getloadavg()
+                print(f"{name} --quick: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+                times: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "Dask": []}
+                modes = {"1 worker": ["--workers", "1"], "2 workers": ["--workers", "2"]}
+                if address:
+                    modes["Dask"] = ["--cluster", address]
+                for r in range(args.pairs):
+                    for mode, flags in modes.items():
+                        out = tmp / f"{name}-{mode.replace(' ', '_')}-{r}"
+                        times[mode].append(timed([name, "--quick", *flags], out))
+                        if mode != "1 worker" and not same(tmp / f"{name}-1_worker-{r}", out):
+                            raise SystemExit(
+                                f"bench_sweep_quick: {name} {mode}: outputs differ from 1 worker"
+                            )
+                t1 = times["1 worker"]
+                line = f"    1 worker {statistics.median(t1):.2f} s"
+                row = [name, f"{statistics.median(t1):.2f} s"]
+                for mode in ("2 workers", "Dask"):
+                    if not times[mode]:
+                        row += ["—", "—"]
+                        continue
+                    eff = statistics.median(a / (2 * b) for a, b in zip(t1, times[mode], strict=True))
+                    verdict = "met" if eff >= TARGETS[mode] else "missed"
+                    line += f"; {mode} {statistics.median(times[mode]):.2f} s, efficiency {eff:.2f} "
+                    line += f"(target >= {TARGETS[mode]}: {verdict})"
+                    row += [f"{statistics.median(times[mode]):.2f} s", f"{eff:.2f}"]
+                print(line + "; outputs identical", flush=True)
+                rows.append(row)
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+    print("\n| quick sweep | 1 worker | 2 workers | efficiency | Dask (2 workers) | efficiency |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,9 +1,11 @@
 """Digests of every output file, to prove a change leaves results byte-identical.
 
-    python benchmarks/output_digests.py OUT [--citizens N] [--quick-sweep]
+    python benchmarks/output_digests.py OUT [--citizens N] [--quick-sweep] [--all]
 
 Runs each shipped scenario for seeds 1 and 7 with ``egov-sim run`` (and, with
-``--quick-sweep``, ``egov-sim sweep trust_x_compensation --quick``) into ``OUT`` and writes
+``--quick-sweep``, ``egov-sim sweep trust_x_compensation --quick``; with ``--all`` also
+``analyse`` of that sweep, ``validate-patterns --quick``, ``advise --quick`` and ``map
+--quick`` of the municipality, and a ``compare``) into ``OUT`` and writes
 ``OUT/digests.txt``: one line ``sha256  path`` per output file. ``manifest.json`` is hashed
 without its ``wall_time_s`` (the one field that may differ, see the manifest's note), and
 sweep files that record times or the machine are hashed without those fields, and the
@@ -73,6 +75,11 @@ def main() -> int:
     ap.add_argument("--citizens", type=int, default=20000)
     ap.add_argument("--quick-sweep", action="store_true")
     ap.add_argument(
+        "--all",
+        action="store_true",
+        help="--quick-sweep, its analyse, validate-patterns --quick, advise --quick, map --quick, compare",
+    )
+    ap.add_argument(
         "--run-args",
         default="",
         help="more words for every `run` (e.g. '--figure matplotlib' to compare with a checkout "
@@ -108,15 +115,20 @@ def main() -> int:
             env=env,
             stdout=subprocess.DEVNULL,
         )
-    if args.quick_sweep:
+    def call(*words: str) -> None:
         subprocess.run(
-            [*cli, "sweep", "trust_x_compensation", "--quick", "--out", str(args.out / "sweep")],
-            check=True,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            [*cli, *words], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+
+    if args.quick_sweep or args.all:
+        call("sweep", "trust_x_compensation", "--quick", "--out", str(args.out / "sweep"))
+    if args.all:
+        call("analyse", str(args.out / "sweep"))
+        call("validate-patterns", "--quick", "--workers", "2", "--out", str(args.out / "validation"))
+        muni = "municipality_building_housing"
+        call("advise", muni, "--quick", "--workers", "2", "--out", str(args.out / "advise"))
+        call("map", muni, "--quick", "--workers", "2", "--out", str(args.out / "map"))
+        call("compare", "--replications", "4", "--citizens", "5000", "--out", str(args.out / "compare"), "--yes")
     lines = [
         f"{digest(p)}  {p.relative_to(args.out)}"
         for p in sorted(args.out.rglob("*"))

@@ -115,9 +115,15 @@ def main() -> int:
             env=env,
             stdout=subprocess.DEVNULL,
         )
+
     def call(*words: str) -> None:
         subprocess.run(
-            [*cli, *words], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*cli, *words],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     if args.quick_sweep or args.all:
@@ -128,7 +134,16 @@ def main() -> int:
         muni = "municipality_building_housing"
         call("advise", muni, "--quick", "--workers", "2", "--out", str(args.out / "advise"))
         call("map", muni, "--quick", "--workers", "2", "--out", str(args.out / "map"))
-        call("compare", "--replications", "4", "--citizens", "5000", "--out", str(args.out / "compare"), "--yes")
+        call(
+            "compare",
+            "--replications",
+            "4",
+            "--citizens",
+            "5000",
+            "--out",
+            str(args.out / "compare"),
+            "--yes",
+        )
     lines = [
         f"{digest(p)}  {p.relative_to(args.out)}"
         for p in sorted(args.out.rglob("*"))

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import kpis as kpi_module
-from . import scorecard as scorecard_module
+from . import kpis as kpi_module, scorecard as scorecard_module
 from .atomic import atomic_replace
 from .config import ScenarioConfig
 from .model import EGovModel

@@ -246,7 +246,19 @@ def test_plots_render_and_change_after_stepping(server, browser):
         s.wait_drawn(panel0, 4)
         assert all(len(x["data"]) == 4 for x in s.option(panel0)["series"])
         s.play_until(30)
+        # A step in flight when Pause was clicked still lands (status and charts update a
+        # moment apart on a busy machine): wait until the status names the month the
+        # charts end at, then hold every panel to it.
+        s.page.wait_for_function(
+            "([sel, n]) => { const m = +(document.querySelector('.egov-status').innerText"
+            ".match(/Month (\\d+)/) || [0, 0])[1]; return [...Array(n).keys()].every(k => {"
+            " const el = document.querySelector(`.egov-panel-${k} ${sel}`);"
+            " return el && el.__vue__.option.series.every(x => x.data.length === m + 1); }); }",
+            arg=[CHART, PANELS],
+            timeout=WAIT,
+        )
         month = s.month()
+        assert month >= 30
         for k in range(PANELS):
             s.wait_drawn(f".egov-panel-{k} {CHART}", month + 1)
             option = s.option(f".egov-panel-{k} {CHART}")

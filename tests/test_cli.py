@@ -18,8 +18,7 @@ from conftest import FRACTION_COLUMNS, SHIPPED, cli, cli_many, refused_for_memor
 from simulation.config import RELATIONS
 from simulation.kpis import KPI_INFO
 from simulation.scenario_io import describe, shipped_scenarios
-from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
-from simulation.scorecard import PERSPECTIVES
+from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS, PERSPECTIVES
 
 STEPS = 24
 TS_COLUMNS = [

@@ -14,8 +14,7 @@ from simulation.config import RELATIONS
 from simulation.costs import COST_KINDS, Ledger
 from simulation.kpis import KPI_INFO
 from simulation.runner import run
-from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
-from simulation.scorecard import FORMULAS, PERSPECTIVES
+from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS, FORMULAS, PERSPECTIVES
 
 
 def test_ledger_books_flows_by_kind_payer_and_payee() -> None:

@@ -21,8 +21,7 @@ from simulation.costs import Ledger, investment_split
 from simulation.model import EGovModel
 from simulation.runner import run
 from simulation.scenario_io import validate
-from simulation.scorecard import CELLS, PERSPECTIVES
-from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS
+from simulation.scorecard import CELLS, COLUMNS as SCORECARD_COLUMNS, PERSPECTIVES
 from simulation.service_models import config_warnings, reach_share
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import REPO, cli, egov_sim
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import simulation
 from simulation import resources, scenario_io

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from conftest import FRACTION_COLUMNS
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from simulation import EGovModel, load_scenario, resistance, trust
 from simulation.config import ResistanceConfig, TrustConfig

@@ -9,8 +9,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.scenario_io import ScenarioError, shipped_scenarios, validate
-from simulation.validation import bass_continuous, bass_curve, bass_discrete, store
-from simulation.validation import calibrate as cal
+from simulation.validation import bass_continuous, bass_curve, bass_discrete, calibrate as cal, store
 from simulation.validation.cli import merge
 from simulation.validation.patterns import REGIONS, SPECS, Context, cells, plan, run_map
 from simulation.validation.report import build

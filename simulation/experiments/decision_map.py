@@ -163,8 +163,7 @@ class MapRuns:
 
 
 def make_draws(settings: MapSettings, master: int) -> list[dict[str, float]]:
-    from ..ensemble import EnsembleSpec, shipped_posterior
-    from ..ensemble import make_draws as draws_of
+    from ..ensemble import EnsembleSpec, make_draws as draws_of, shipped_posterior
 
     kind = settings.ensemble
     if kind == "posterior" and shipped_posterior() is None:

@@ -38,8 +38,7 @@ from ..config import RELATIONS
 from ..kpis import KPI_INFO
 from ..scenario_io import ScenarioError, validate
 from ..scorecard import PERSPECTIVES
-from .design import Design, make_design
-from .design import run_info as _design_run_info
+from .design import Design, make_design, run_info as _design_run_info
 from .spec import Experiment, apply_values
 
 FAIL_ENV = "EGOV_SIM_FAIL_RUNS"
@@ -344,8 +343,7 @@ def _executor_dask(
     address: str, workers: int
 ) -> tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]]:
     try:
-        from distributed import Client, LocalCluster
-        from distributed import wait as dwait
+        from distributed import Client, LocalCluster, wait as dwait
     except ModuleNotFoundError as exc:
         raise ScenarioError(
             f"--cluster {address}: Dask is not installed ({exc.name}); install the extra: "

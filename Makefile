@@ -13,7 +13,7 @@ bench:  ## speed and memory benchmarks (prints figures)
 	bash scripts/setup.sh && .venv/bin/python benchmarks/bench_model.py
 
 lint:
-	.venv/bin/ruff check simulation tests benchmarks setup.py && .venv/bin/ruff format --check simulation tests benchmarks setup.py
+	.venv/bin/ruff check simulation tests benchmarks setup.py && .venv/bin/ruff format --check simulation tests benchmarks setup.py && .venv/bin/lint-imports --no-cache
 
 format:
 	.venv/bin/ruff format simulation tests benchmarks setup.py && .venv/bin/ruff check --fix simulation tests benchmarks setup.py

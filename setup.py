@@ -4,7 +4,7 @@
    ``data/`` into the built package as ``simulation/_data/<kind>/``, so a wheel ships them
    without moving them in the repository (they stay the source of truth there). Every file
    present at build time is copied: a new scenario needs no list to be edited. Editable
-   installs skip the copy; they read the repository folders (``simulation/resources.py``).
+   installs skip the copy; they read the repository folders (``simulation/io/resources.py``).
 2. Too old a Python stops the build with a message naming the requirement, instead of a
    resolver error about one of the dependencies (effective when pip builds from the sdist or
    the source tree; a wheel is rejected by pip on ``Requires-Python`` before this runs).

@@ -32,7 +32,7 @@ HEAVY = ("mesa", "pandas", "networkx", "matplotlib", "scipy", "pyarrow", "dask",
 PROBE = """
 import sys, time
 t = time.perf_counter()
-import simulation.runner
+import simulation.runs.runner
 took = time.perf_counter() - t
 kinds = {{m: type(sys.modules[m]).__name__ for m in {heavy!r} if m in sys.modules}}
 print(round(took, 3), ",".join(m + ("" if k == "module" else "(" + k + ")") for m, k in kinds.items()))
@@ -81,7 +81,7 @@ def main() -> None:
         cwd=ROOT,
     ).stdout.split()
     print(
-        f"import simulation.runner: {probe[0]} s, heavy modules loaded: {probe[1] if len(probe) > 1 else 'none'}"
+        f"import simulation.runs.runner: {probe[0]} s, heavy modules loaded: {probe[1] if len(probe) > 1 else 'none'}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):

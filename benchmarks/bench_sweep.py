@@ -21,8 +21,8 @@ from pathlib import Path
 from simulation.experiments.design import make_design, run_info
 from simulation.experiments.spec import apply_values, load_experiment
 from simulation.experiments.sweep import sweep
-from simulation.runner import run
-from simulation.scenario_io import validate
+from simulation.io.scenario_io import validate
+from simulation.runs.runner import run
 
 
 def main() -> None:

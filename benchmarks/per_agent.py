@@ -1,4 +1,4 @@
-"""The citizen rules of simulation.adoption/legitimacy written the plain Mesa way: every
+"""The citizen rules of simulation.mechanisms.adoption/legitimacy written the plain Mesa way: every
 citizen an agent with its own ``step()``, run with ``AgentSet.do("step")`` and reading its
 contacts' agent objects. The baseline the vectorised model is compared to.
 

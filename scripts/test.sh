@@ -7,6 +7,8 @@ bash scripts/setup.sh
 if [ -f scripts/browser-deps.sh ]; then bash scripts/browser-deps.sh; fi
 .venv/bin/ruff check simulation tests benchmarks setup.py
 .venv/bin/ruff format --check simulation tests benchmarks setup.py
+# The layer contract (.importlinter, docs/ARCHITECTURE.md): no upward imports, no cycles.
+.venv/bin/lint-imports --no-cache
 marker=(-m "not slow")
 if [ "${CI:-}" = "true" ] || [ "${EGOV_SLOW:-}" = "1" ]; then marker=(); fi
 # CI (or EGOV_WHEEL=1): build the wheel, install it in a clean venv, run it from elsewhere.

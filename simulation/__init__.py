@@ -11,23 +11,27 @@ importing Mesa.
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
+
 __version__ = "0.1.0"
 __all__ = ["EGovModel", "RunResult", "ScenarioConfig", "ScenarioError", "load_scenario", "run"]
 
+_moved.install()
+
 _WHERE = {
     "EGovModel": ".model",
-    "RunResult": ".runner",
-    "run": ".runner",
+    "RunResult": ".runs.runner",
+    "run": ".runs.runner",
     "ScenarioConfig": ".config",
-    "ScenarioError": ".scenario_io",
-    "load_scenario": ".scenario_io",
+    "ScenarioError": ".io.scenario_io",
+    "load_scenario": ".io.scenario_io",
 }
 
 if TYPE_CHECKING:
     from .config import ScenarioConfig
+    from .io.scenario_io import ScenarioError, load_scenario
     from .model import EGovModel
-    from .runner import RunResult, run
-    from .scenario_io import ScenarioError, load_scenario
+    from .runs.runner import RunResult, run
 
 
 def __getattr__(name: str) -> Any:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import implementation, learning, negotiation, resistance
 from ._mesa import mesa  # Mesa's submodules, not its whole package (start-up time)
 from .config import PartyGroup
-from .costs import investment_split
+from .mechanisms import implementation, learning, negotiation, resistance
+from .mechanisms.costs import investment_split
 
 if TYPE_CHECKING:
-    from .model import EGovModel
+    from .protocols import ModelView
 
 #: Party states, in the order a party moves through them.
 STATES = ("waiting", "negotiating", "committed", "integrating", "integrated", "refused", "withdrawn")
@@ -24,10 +24,10 @@ class Party(mesa.Agent):
     """A department or partner organisation. Fractions are in [0, 1]; money in M€."""
 
     kind = "party"
-    model: EGovModel
+    model: ModelView
 
     def __init__(
-        self, model: EGovModel, index: int, group: PartyGroup, rng: np.random.Generator, number: int = 1
+        self, model: ModelView, index: int, group: PartyGroup, rng: np.random.Generator, number: int = 1
     ):
         super().__init__(model)
         cfg = model.config
@@ -280,12 +280,12 @@ class Citizen(mesa.Agent):
 
     __slots__ = ("index",)
 
-    def __init__(self, model: EGovModel, index: int):
+    def __init__(self, model: ModelView, index: int):
         super().__init__(model)
         self.index = index
 
     @classmethod
-    def populate(cls, model: EGovModel, n: int) -> None:
+    def populate(cls, model: ModelView, n: int) -> None:
         """Create and register ``n`` agents with indices 0..n-1 in bulk (``citizen_agents
         = "mesa"``).
 
@@ -306,7 +306,7 @@ class Citizen(mesa.Agent):
             model._agents_by_type[cls] = _HardKeyAgentSet(list(keyed), random=model.random)
 
     @classmethod
-    def view(cls, model: EGovModel, n: int) -> CitizenSet:
+    def view(cls, model: ModelView, n: int) -> CitizenSet:
         """Reserve ``n`` unique ids and register a :class:`CitizenSet` that makes the agents
         only when something asks for them (``citizen_agents = "view"``, the default)."""
         start = model.agent_id_counter
@@ -316,7 +316,7 @@ class Citizen(mesa.Agent):
         return agents
 
     @classmethod
-    def _make(cls, model: EGovModel, n: int, start: int) -> list[Citizen]:
+    def _make(cls, model: ModelView, n: int, start: int) -> list[Citizen]:
         new = object.__new__
         agents = [new(cls) for _ in range(n)]
         for i, agent in enumerate(agents):
@@ -375,12 +375,12 @@ class CitizenSet(_hard_key_agent_set()):
     """
 
     def __init__(self, agents=(), random=None):
-        self._pending: tuple[EGovModel, type[Citizen], int, int] | None = None
+        self._pending: tuple[ModelView, type[Citizen], int, int] | None = None
         self._made: dict[Citizen, None] = {}
         super().__init__(agents, random)
 
     @classmethod
-    def lazy(cls, model: EGovModel, kind: type[Citizen], n: int, first_id: int) -> CitizenSet:
+    def lazy(cls, model: ModelView, kind: type[Citizen], n: int, first_id: int) -> CitizenSet:
         """``n`` agents of class ``kind`` with ids from ``first_id``, made on first access."""
         agents = cls(random=model.random)
         agents._pending = (model, kind, n, first_id)
@@ -423,9 +423,9 @@ class ChangeProgramme(mesa.Agent):
     already paid.
     """
 
-    model: EGovModel
+    model: ModelView
 
-    def __init__(self, model: EGovModel):
+    def __init__(self, model: ModelView):
         super().__init__(model)
         cfg = model.config.negotiation
         self.budget = cfg.compensation_budget

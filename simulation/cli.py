@@ -9,10 +9,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from . import __version__
-from .errors import ScenarioError
+from .io.errors import ScenarioError
+from .io.progress import _progress as _progress, progress_disabled as progress_disabled
+from .runs.text import (
+    _arrow as _arrow,
+    _ci as _ci,
+    compare_text as compare_text,
+    ensemble_text as ensemble_text,
+    fmt as fmt,
+    scorecard_text as scorecard_text,
+    table as table,
+)
 
 #: Modules that add sub-commands with ``register(subparsers)``; skipped when absent.
 PLUGINS = (
@@ -22,7 +31,10 @@ PLUGINS = (
     "simulation.validation.cli",
 )
 
+
 DEFAULT_SCENARIO = "municipality_building_housing"
+
+
 SUMMARY_KPIS = (
     "final_adoption",
     "months_to_50pct_adoption",
@@ -36,65 +48,6 @@ SUMMARY_KPIS = (
     "cost_per_adopter",
     "final_legitimacy",
 )
-
-
-def fmt(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "n/a"
-        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    for r in rows:
-        out.append(
-            "  ".join(
-                str(c).rjust(w) if i else str(c).ljust(w)
-                for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
-    return "\n".join(out)
-
-
-def progress_disabled(stream: Any = None) -> bool:
-    """Whether progress bars stay off: ``TQDM_DISABLE`` (or ``EGOV_SIM_NO_PROGRESS``) set
-    to a true value, or the bars' stream (stderr) not being a terminal."""
-    for var in ("TQDM_DISABLE", "EGOV_SIM_NO_PROGRESS"):
-        value = os.environ.get(var, "").strip().lower()
-        if value and value not in {"0", "false", "no", "off"}:
-            return True
-    stream = sys.stderr if stream is None else stream
-    try:
-        return not stream.isatty()
-    except (AttributeError, ValueError):  # closed or not a real stream
-        return True
-
-
-def _progress(label: str):
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-    disable = progress_disabled()
-
-    def update(done: int, total: int) -> None:
-        if "b" not in bar:
-            bar["b"] = tqdm(
-                total=total, desc=label, unit="run", file=sys.stderr, leave=False, disable=disable
-            )
-        bar["b"].n = done
-        bar["b"].refresh()
-        if done == total:
-            bar["b"].close()
-
-    return update
 
 
 def check_out_dir(out: Path, force: bool = False) -> None:
@@ -117,92 +70,11 @@ def check_out_dir(out: Path, force: bool = False) -> None:
             return
 
 
-def _arrow(direction: str) -> str:
-    return "↑" if str(direction).startswith("higher") else "↓"
-
-
-def scorecard_text(scorecard) -> str:
-    """The run's scorecard (long format: a DataFrame or its records) as a table: cell,
-    value, unit, better direction."""
-    records = scorecard if isinstance(scorecard, list) else scorecard.to_dict("records")
-    rows = [
-        [
-            f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
-            "n/a" if not math.isfinite(float(r["value"])) else fmt(float(r["value"])),
-            r["unit"],
-            _arrow(r["direction"]),
-        ]
-        for r in records
-    ]
-    return table(rows, ["cell", "value", "unit", "better"])
-
-
-def _ci(low: float, high: float) -> str:
-    return f"[{fmt(low)}, {fmt(high)}]" if math.isfinite(low) and math.isfinite(high) else "no CI (n < 2)"
-
-
-def compare_text(comp) -> str:
-    """KPI table (means, paired B - A, 95 % CI, pairs, reached) and scorecard table of a comparison."""
-    from .stats import MIN_REACHED, TOO_FEW
-
-    la, lb = comp.labels
-    rows, notes = [], []
-    for d in comp.table.to_dict("records"):
-        timed = math.isfinite(float(d["reached_a"]))
-        n = str(d["n_pairs"])
-        if timed:
-            n = f"{d['n_pairs']} (reached {int(d['reached_a'])}/{int(d['reached_b'])})"
-            among = (
-                f"{fmt(d['difference_reached'])} {_ci(d['reached_ci_low'], d['reached_ci_high'])} "
-                f"over {int(d['both_reached'])} pairs"
-                if math.isfinite(float(d["difference_reached"]))
-                else f"{TOO_FEW}: {int(d['both_reached'])} pairs < {MIN_REACHED}"
-            )
-            notes.append(f"  {d['kpi']}: B - A among pairs where both reached: {among}")
-        rows.append(
-            [
-                d["kpi"],
-                "months*" if timed else d["unit"],
-                fmt(d[la]),
-                fmt(d[lb]),
-                fmt(d["difference"]),
-                _ci(d["ci_low"], d["ci_high"]),
-                n,
-            ]
-        )
-    out = [table(rows, ["kpi", "unit", "A: " + la[:28], "B: " + lb[:28], "B - A", "95 % CI", "pairs"])]
-    out.append(
-        "* restricted mean months: a run that never reaches the event counts as horizon + 1; "
-        "'reached a/b' = runs of A / B in which it happened"
-    )
-    out += notes
-    if not comp.scorecard.empty:
-        sc_rows = [
-            [
-                f"{r['perspective'].replace('_', ' ')} / {r['relation']}",
-                r["unit"],
-                _arrow(r["direction"]),
-                fmt(r[la]),
-                fmt(r[lb]),
-                fmt(r["difference"]),
-                _ci(r["ci_low"], r["ci_high"]) if math.isfinite(float(r["difference"])) else "",
-                r["verdict"],
-            ]
-            for r in comp.scorecard.to_dict("records")
-        ]
-        out += [
-            "",
-            "Scorecard (↑ higher / ↓ lower is better; verdict when the 95 % CI of B - A excludes 0):",
-            table(sc_rows, ["cell", "unit", "better", "A", "B", "B - A", "95 % CI", "verdict"]),
-        ]
-    return "\n".join(out)
-
-
 def _ensemble(args: argparse.Namespace, config):
     """The parsed ``--ensemble`` and its draws (master seed: ``--seed`` or the scenario's)."""
     if getattr(args, "ensemble", None) is None:
         return None, None  # without importing the ensemble module (start-up of `run`)
-    from .ensemble import make_draws, parse_ensemble
+    from .runs.ensemble import make_draws, parse_ensemble
 
     spec = parse_ensemble(args.ensemble)
     if spec is None:
@@ -211,57 +83,10 @@ def _ensemble(args: argparse.Namespace, config):
     return spec, make_draws(spec, seed)
 
 
-def ensemble_text(comp) -> str:
-    """Parameter vs seed uncertainty of B - A: share of draws in which B is higher/better,
-    the 5-95 % range of the per-draw mean difference and the variance split."""
-    rows = []
-    for d in comp.ensemble.to_dict("records"):
-        if not math.isfinite(float(d["mean_difference"])):
-            continue
-        name = d["name"]
-        if name.startswith("sc."):
-            _, p, r = name.split(".")
-            name = f"{p.replace('_', ' ')} / {r}"
-        share = d["share_b_better"] if d["direction"] else d["share_b_higher"]
-        rows.append(
-            [
-                name,
-                fmt(d["mean_difference"]),
-                f"[{fmt(d['draw_p05'])}, {fmt(d['draw_p95'])}]",
-                f"{share:.0%}" if math.isfinite(float(share)) else "–",
-                f"{d['param_share']:.0%} / {d['seed_share']:.0%}"
-                if math.isfinite(float(d["param_share"]))
-                else "–",
-                d["verdict"] or "",
-            ]
-        )
-    n, r = int(comp.ensemble["n_draws"].iloc[0]), int(comp.ensemble["replications"].iloc[0])
-    head = (
-        f"Parameter uncertainty ({comp.ensemble_label}, {r} seeds each): B - A per draw (mean over seeds); "
-        "'share' = draws in which B is higher (KPIs) or better (scorecard cells); variance of B - A "
-        "from parameters / from seeds (law of total variance; needs >= 2 replications)"
-    )
-    if n < 2:
-        head += "; one draw: no parameter spread"
-    return (
-        head
-        + "\n"
-        + table(
-            rows,
-            [
-                "kpi or cell",
-                "B - A",
-                "5-95 % over draws",
-                "share",
-                "var: params / seeds",
-                "verdict over draws",
-            ],
-        )
-    )
-
-
 #: Runs ``compare`` starts without ``--yes`` (both configurations together).
 MAX_COMPARE_RUNS = 2_000
+
+
 HARD_MAX_COMPARE_RUNS = 200_000
 
 
@@ -280,7 +105,7 @@ def check_replications(runs: int, yes: bool) -> None:
 # ---------------------------------------------------------------------- commands
 def warn_about(config, name: str) -> None:
     """Print the scenario's set-up warnings (service_models.config_warnings) to stderr."""
-    from .service_models import config_warnings
+    from .strategies.service_models import config_warnings
 
     for text in config_warnings(config):
         print(f"egov-sim: warning: {name}: {text}", file=sys.stderr)
@@ -291,12 +116,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     # helper imports matplotlib on the other core while this process imports and runs.
     plotter = getattr(args, "plotter", None)
     if plotter is None and args.figure == "matplotlib":
-        from .plot_process import Plotter
+        from .outputs.plot_process import Plotter
 
         plotter = Plotter()
     try:
-        from .runner import default_out_dir, run, write_outputs
-        from .scenario_io import load_scenario, resolve_path
+        from .io.scenario_io import load_scenario, resolve_path
+        from .runs.runner import default_out_dir, run, write_outputs
 
         sets = list(args.set)  # --seed and --steps are validated like [run] seed / months
         sets += [f"run.seed={args.seed}"] if args.seed is not None else []
@@ -337,7 +162,7 @@ def _run_ensemble(args: argparse.Namespace, config, label: str):
     spec, draws = _ensemble(args, config)
     if spec is None:
         return None, ""
-    from .ensemble import pinned_from_sets, run_ensemble, summary_rows
+    from .runs.ensemble import pinned_from_sets, run_ensemble, summary_rows
 
     reps = args.replications
     if reps < 1:
@@ -360,7 +185,7 @@ def _run_ensemble(args: argparse.Namespace, config, label: str):
     def write(folder: Path) -> None:
         import pandas as pd
 
-        from .plotting import plot_bands
+        from .outputs.plotting import plot_bands
 
         pd.DataFrame(rows).to_csv(folder / "ensemble_runs.csv", index=False)
         pd.DataFrame(summary).to_csv(folder / "ensemble_summary.csv", index=False)
@@ -391,7 +216,7 @@ def _run_ensemble(args: argparse.Namespace, config, label: str):
 
 
 def _pair(args: argparse.Namespace):
-    from .scenario_io import load_scenario
+    from .io.scenario_io import load_scenario
 
     if args.a is None:
         base = DEFAULT_SCENARIO
@@ -410,13 +235,13 @@ def _pair(args: argparse.Namespace):
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, write
-    from .runner import default_out_dir
+    from .runs.compare import compare, write
+    from .runs.runner import default_out_dir
 
     a, b, labels, title = _pair(args)
     if args.citizens or args.steps:
         # Re-validated, so --citizens and --steps get the checks of [citizens] count, [run] months.
-        from .scenario_io import deep_merge, validate
+        from .io.scenario_io import deep_merge, validate
 
         size: dict = {}
         if args.citizens:
@@ -430,7 +255,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_out_dir(out, args.force)
     spec, draws = _ensemble(args, a)
     check_replications(2 * args.replications * (len(draws) if draws else 1), args.yes)
-    from .ensemble import pinned_from_sets
+    from .runs.ensemble import pinned_from_sets
 
     comp = compare(
         a,
@@ -464,7 +289,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from .scenario_io import describe, shipped_scenarios
+    from .io.scenario_io import describe, shipped_scenarios
 
     rows = [[name, describe(path)] for name, path in shipped_scenarios().items()]
     print(table(rows, ["scenario", "description"]))
@@ -472,7 +297,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario_io import load_scenario
+    from .io.scenario_io import load_scenario
 
     for name in args.files:
         cfg = load_scenario(name, sets=args.set)
@@ -488,12 +313,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_params(args: argparse.Namespace) -> int:
     import shutil
 
-    from .docs import matching_rows, parameter_table, terminal_table
+    from .outputs.docs import matching_rows, parameter_table, terminal_table
 
     if args.markdown:
         print(parameter_table())
         return 0
-    from .priors import shipped_priors
+    from .runs.priors import shipped_priors
 
     rows = matching_rows(args.query)
     priors = {p.name: p for p in shipped_priors()}
@@ -522,9 +347,9 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .atomic import atomic_write_text
-    from .docs import scenario_template
-    from .scenario_io import load_scenario, resolve_path
+    from .io.atomic import atomic_write_text
+    from .io.scenario_io import load_scenario, resolve_path
+    from .outputs.docs import scenario_template
 
     path = Path(args.name if str(args.name).endswith(".toml") else f"{args.name}.toml")
     if path.exists() and not args.force:
@@ -543,11 +368,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
-    from .docs import json_schema
+    from .outputs.docs import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out:
-        from .atomic import atomic_write_text
+        from .io.atomic import atomic_write_text
 
         atomic_write_text(Path(args.out), text)
         print(f"wrote {args.out}")
@@ -687,7 +512,7 @@ def _early_plotter(argv: list[str]):
     pairs = list(zip(words, words[1:], strict=False))
     if ("--figure", "matplotlib") not in pairs and "--figure=matplotlib" not in words:
         return None
-    from .plot_process import Plotter
+    from .outputs.plot_process import Plotter
 
     return Plotter()
 

@@ -9,15 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from . import learning, legitimacy, resistance, trust
 from ._mesa import mesa  # Mesa's submodules, not its whole package (start-up time)
-from .adoption import Population
 from .agents import OPEN, Business, ChangeProgramme, Citizen, Department, PartnerOrganisation, Party
 from .config import ScenarioConfig, scalar_parameters
-from .costs import Ledger
-from .rollout import make_rollout
-from .scenario_io import deep_merge, load_scenario, validate
-from .service_models import config_warnings, make_service_model
+from .io.scenario_io import deep_merge, load_scenario, validate
+from .mechanisms import learning, legitimacy, resistance, trust
+from .mechanisms.adoption import Population
+from .mechanisms.costs import Ledger
+from .strategies.rollout import make_rollout
+from .strategies.service_models import config_warnings, make_service_model
 
 #: Columns of the time series (one row per month), each a model attribute.
 SERIES = (

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from simulation import EGovModel, ScenarioConfig, load_scenario
+from simulation.io.scenario_io import deep_merge
 from simulation.model import keyword_to_override
-from simulation.scenario_io import deep_merge
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -88,7 +88,7 @@ def run_model(config: ScenarioConfig, seed: int = 1, months: int | None = None) 
 
 def refused_for_memory(count: int) -> bool:
     """Whether the validator's memory check refuses ``count`` citizens on this machine."""
-    from simulation import scenario_io
+    from simulation.io import scenario_io
 
     cfg = load_scenario(None, overrides={"citizens": {"count": 10_000}})
     per_citizen = scenario_io.estimated_memory(cfg) / 10_000

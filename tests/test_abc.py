@@ -11,7 +11,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.experiments.sweep import TaskEngine
-from simulation.scenario_io import ScenarioError
+from simulation.io.scenario_io import ScenarioError
 from simulation.validation import abc
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import run_model, small_config
 
-from simulation.adoption import Population, digital_skill
 from simulation.config import CitizensConfig
-from simulation.network import adopted_neighbour_share, watts_strogatz
+from simulation.mechanisms.adoption import Population, digital_skill
+from simulation.mechanisms.network import adopted_neighbour_share, watts_strogatz
 
 
 def test_adoption_probability_formula() -> None:
@@ -166,7 +166,7 @@ def test_neighbour_counts_match_the_sparse_product_bit_for_bit() -> None:
     changed from outside; and the CSR arrays are scipy's canonical ones."""
     import scipy.sparse as sp
 
-    from simulation.network import NeighbourCounts, small_world
+    from simulation.mechanisms.network import NeighbourCounts, small_world
 
     rng = np.random.default_rng(4)
     n = 3000

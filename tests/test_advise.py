@@ -27,7 +27,7 @@ from simulation.experiments.decision_map import DESIGNS
 from simulation.experiments.design import make_design, run_info
 from simulation.experiments.spec import apply_values, load_experiment
 from simulation.experiments.sweep import prepare_out, run_batch, write_part
-from simulation.scenario_io import ScenarioError, load_scenario
+from simulation.io.scenario_io import ScenarioError, load_scenario
 
 BASE = "municipality_building_housing"
 TINY = {"n_strategies": 3, "n_scenarios": 4, "replications": 2, "months": 36, "citizens": 300}

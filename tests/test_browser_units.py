@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from simulation import EGovModel, load_scenario
-from simulation.scenario_io import ScenarioError
+from simulation.io.scenario_io import ScenarioError
 from simulation.webapp import cli as webcli
 from simulation.webapp.charts import drawn_links
 from simulation.webapp.results import find_reports, other_figures, split_report
@@ -153,7 +153,7 @@ def test_sim_views_follow_the_models_and_are_json():
 
 
 def test_replication_bands_reach_the_curves_and_match_compare():
-    from simulation.compare import compare
+    from simulation.runs.compare import compare
     from simulation.webapp.app import Sim
     from simulation.webapp.replicate import Replications
 
@@ -180,7 +180,7 @@ def test_downloads_are_the_files_of_egov_sim_run(tmp_path):
     import json
     import zipfile
 
-    from simulation.runner import OUTPUT_FILES
+    from simulation.runs.runner import OUTPUT_FILES
     from simulation.webapp.export import run_files, zip_files
 
     cfg = build_config(small(), 9)

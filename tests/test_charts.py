@@ -14,7 +14,7 @@ import pytest
 from simulation import EGovModel
 from simulation.agents import STATES
 from simulation.config import RELATIONS
-from simulation.scorecard import CELLS, PERSPECTIVES, compute
+from simulation.outputs.scorecard import CELLS, PERSPECTIVES, compute
 from simulation.webapp import charts
 
 MONTHS_RUN = 24

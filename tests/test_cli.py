@@ -16,9 +16,9 @@ import pytest
 from conftest import FRACTION_COLUMNS, SHIPPED, cli, cli_many, refused_for_memory
 
 from simulation.config import RELATIONS
-from simulation.kpis import KPI_INFO
-from simulation.scenario_io import describe, shipped_scenarios
-from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS, PERSPECTIVES
+from simulation.io.scenario_io import describe, shipped_scenarios
+from simulation.outputs.kpis import KPI_INFO
+from simulation.outputs.scorecard import COLUMNS as SCORECARD_COLUMNS, PERSPECTIVES
 
 STEPS = 24
 TS_COLUMNS = [
@@ -274,8 +274,8 @@ def test_run_starts_the_plotting_process_first_and_stops_it_when_the_run_fails(t
     """`run --figure matplotlib` starts its plotting helper before importing anything heavy
     (start-up); a run refused by validation stops the helper instead of leaving it importing
     matplotlib, and neither --help, other commands nor the default quick figure start one."""
-    from simulation import plot_process
     from simulation.cli import main
+    from simulation.outputs import plot_process
 
     started: list[plot_process.Plotter] = []
 
@@ -306,7 +306,7 @@ def test_quick_figure_draws_every_series_in_its_colour(tmp_path) -> None:
     import numpy as np
     from PIL import Image
 
-    from simulation import lineplot
+    from simulation.outputs import lineplot
 
     months = np.arange(121.0)
     adoption = np.clip((months - 20) / 80, 0, 1)
@@ -330,7 +330,7 @@ def test_quick_figure_draws_every_series_in_its_colour(tmp_path) -> None:
 
 
 def test_nice_ticks_are_round_and_inside() -> None:
-    from simulation.lineplot import nice_ticks, tick_label
+    from simulation.outputs.lineplot import nice_ticks, tick_label
 
     ticks = nice_ticks(-13.2, 277.2)
     assert ticks.tolist() == [0, 50, 100, 150, 200, 250]

@@ -11,10 +11,10 @@ import pytest
 from conftest import small_config
 
 from simulation.config import RELATIONS
-from simulation.costs import COST_KINDS, Ledger
-from simulation.kpis import KPI_INFO
-from simulation.runner import run
-from simulation.scorecard import COLUMNS as SCORECARD_COLUMNS, FORMULAS, PERSPECTIVES
+from simulation.mechanisms.costs import COST_KINDS, Ledger
+from simulation.outputs.kpis import KPI_INFO
+from simulation.outputs.scorecard import COLUMNS as SCORECARD_COLUMNS, FORMULAS, PERSPECTIVES
+from simulation.runs.runner import run
 
 
 def test_ledger_books_flows_by_kind_payer_and_payee() -> None:

@@ -17,12 +17,12 @@ from scipy import stats
 
 from simulation import load_scenario
 from simulation.config import ORGANISATION_PROFILES, ScenarioConfig
-from simulation.costs import Ledger, investment_split
+from simulation.io.scenario_io import validate
+from simulation.mechanisms.costs import Ledger, investment_split
 from simulation.model import EGovModel
-from simulation.runner import run
-from simulation.scenario_io import validate
-from simulation.scorecard import CELLS, COLUMNS as SCORECARD_COLUMNS, PERSPECTIVES
-from simulation.service_models import config_warnings, reach_share
+from simulation.outputs.scorecard import CELLS, COLUMNS as SCORECARD_COLUMNS, PERSPECTIVES
+from simulation.runs.runner import run
+from simulation.strategies.service_models import config_warnings, reach_share
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,7 +154,7 @@ def test_scorecard_csv_carries_unit_and_direction_and_na_cells(tmp_path) -> None
 @pytest.mark.parametrize("base", ["province_spatial_planning", "business_counter", "water_board"])
 def test_government_cells_count_only_other_governments(base: str) -> None:
     m = model_after(scenario(base, citizens=300, run__months=120))
-    from simulation.scorecard import compute
+    from simulation.outputs.scorecard import compute
 
     sc = compute(m)
     public = [p for p in m.parties if p.kind == "partner" and p.public]
@@ -216,7 +216,7 @@ def test_detail_has_an_interior_optimum_at_main_lines() -> None:
 
 
 def test_rework_falls_with_detail_and_the_package_needs_main_lines() -> None:
-    from simulation import implementation, negotiation
+    from simulation.mechanisms import implementation, negotiation
 
     cfg = load_scenario(None).negotiation
     shares = [
@@ -300,7 +300,7 @@ def test_learning_acts_through_uncertainty() -> None:
 
 
 def test_uncertainty_shrinks_only_under_learning_and_experience_is_shared() -> None:
-    from simulation import learning
+    from simulation.mechanisms import learning
 
     learn = load_scenario(None).learning
     rational = learn.model_copy(update={"strategy": "rational"})
@@ -355,7 +355,7 @@ def test_the_cli_warns_about_a_fragmentation_scenario_without_channels(tmp_path)
 
 
 def test_legitimacy_has_the_paradox_and_a_citizenship_channel() -> None:
-    from simulation import legitimacy
+    from simulation.mechanisms import legitimacy
 
     cfg = load_scenario(None).legitimacy
     n = 4

@@ -10,8 +10,9 @@ import pytest
 
 from simulation import load_scenario
 from simulation.cli import main
-from simulation.compare import compare
-from simulation.ensemble import (
+from simulation.io.scenario_io import ScenarioError
+from simulation.runs.compare import compare
+from simulation.runs.ensemble import (
     EnsembleSpec,
     Posterior,
     configure,
@@ -20,8 +21,7 @@ from simulation.ensemble import (
     shipped_posterior,
     variance_split,
 )
-from simulation.priors import _bounds, read_priors, shipped_priors
-from simulation.scenario_io import ScenarioError
+from simulation.runs.priors import _bounds, read_priors, shipped_priors
 
 SMALL = ["citizens.count=300", "run.months=48"]
 

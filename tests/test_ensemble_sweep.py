@@ -11,7 +11,7 @@ import pytest
 from simulation.cli import main
 from simulation.experiments.spec import load_experiment, with_ensemble
 from simulation.experiments.sweep import sweep
-from simulation.priors import shipped_priors
+from simulation.runs.priors import shipped_priors
 
 TINY = """\
 [experiment]
@@ -60,9 +60,9 @@ def test_every_point_runs_every_draw_and_seed(ens: tuple[Path, Path]) -> None:
 
 
 def test_factors_and_fixed_keys_are_pinned(ens: tuple[Path, Path]) -> None:
-    from simulation.ensemble import configure
     from simulation.experiments.spec import apply_values
-    from simulation.scenario_io import validate
+    from simulation.io.scenario_io import validate
+    from simulation.runs.ensemble import configure
 
     path, _ = ens
     exp = with_ensemble(load_experiment(path), "prior:3")

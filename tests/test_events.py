@@ -6,8 +6,8 @@ import pandas as pd
 from conftest import cli
 from test_credibility import hostile, scenario
 
-from simulation.narrative import EVENT_COLUMNS
-from simulation.runner import run
+from simulation.outputs.narrative import EVENT_COLUMNS
+from simulation.runs.runner import run
 
 
 def test_the_event_log_agrees_with_the_kpis() -> None:

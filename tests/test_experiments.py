@@ -22,8 +22,8 @@ from simulation.experiments.spec import (
     shipped_experiments,
 )
 from simulation.experiments.sweep import FAIL_ENV, sweep
-from simulation.scenario_io import ScenarioError
-from simulation.seeds import derive_seed
+from simulation.io.scenario_io import ScenarioError
+from simulation.runs.seeds import derive_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 

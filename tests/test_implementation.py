@@ -8,8 +8,8 @@ import pytest
 from conftest import run_model, small_config
 from scipy import stats
 
-from simulation import implementation, learning
 from simulation.config import ImplementationConfig, LearningConfig
+from simulation.mechanisms import implementation, learning
 
 CFG = ImplementationConfig()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import legitimacy
 from simulation.config import LegitimacyConfig
+from simulation.mechanisms import legitimacy
 
 CFG = LegitimacyConfig(rate=0.05, relaxation=0.0, privacy_erosion=0.01)
 

@@ -11,8 +11,8 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from simulation.cli import main
-from simulation.scenario_io import ScenarioError
-from simulation.seeds import replication_seeds
+from simulation.io.scenario_io import ScenarioError
+from simulation.runs.seeds import replication_seeds
 from simulation.validation import modelcal as mc
 from simulation.validation.runs import Pool
 

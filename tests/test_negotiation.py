@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from conftest import run_model, small_config
 
-from simulation import EGovModel, negotiation
+from simulation import EGovModel
 from simulation.config import NegotiationConfig
+from simulation.mechanisms import negotiation
 
 CFG = NegotiationConfig()
 
@@ -160,7 +161,7 @@ def test_package_deals_agree_more_often_over_replications() -> None:
     """Pattern 5 (brief §5): the share of parties that agree within 60 months (big-bang),
     breadth 3 minus breadth 1, paired by seed over 16 replications (common random numbers):
     criterion, the paired 95 % t interval of the mean difference lies above 0."""
-    from simulation.runner import mean_ci, run
+    from simulation.runs.runner import mean_ci, run
 
     diffs = []
     for seed in range(16):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from simulation.config import PartyGroup, ScenarioConfig, scalar_parameters
-from simulation.docs import parameter_rows
-from simulation.kpis import KPI_INFO
 from simulation.model import SERIES, STREAMS
-from simulation.scorecard import FORMULAS
+from simulation.outputs.docs import parameter_rows
+from simulation.outputs.kpis import KPI_INFO
+from simulation.outputs.scorecard import FORMULAS
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 REGENERATE = "regenerate the base table with `egov-sim params` and update docs/ODD.md §8"
@@ -89,7 +89,7 @@ def test_parameter_table_matches_the_code(parameter_table: dict[str, list[str]])
 def test_calibrated_defaults_cite_the_posterior(parameter_table: dict[str, list[str]]) -> None:
     """The calibrated defaults are the shipped posterior's medians (issue 19), and their
     source says so, with the interval and that the stand-in remains an assumption."""
-    from simulation.ensemble import shipped_posterior
+    from simulation.runs.ensemble import shipped_posterior
 
     post = shipped_posterior()
     assert post is not None

@@ -22,12 +22,12 @@ from conftest import REPO, cli, egov_sim
 from hypothesis import given, settings, strategies as st
 
 import simulation
-from simulation import resources, scenario_io
 from simulation.cli import progress_disabled
-from simulation.csvout import rows_to_csv, to_csv
 from simulation.experiments.spec import shipped_experiments
-from simulation.runner import run
-from simulation.scenario_io import ScenarioError, load_scenario, shipped_scenarios
+from simulation.io import resources, scenario_io
+from simulation.io.csvout import rows_to_csv, to_csv
+from simulation.io.scenario_io import ScenarioError, load_scenario, shipped_scenarios
+from simulation.runs.runner import run
 
 
 # ---------------------------------------------------------------------- shipped files

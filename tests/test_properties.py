@@ -6,9 +6,10 @@ import numpy as np
 from conftest import FRACTION_COLUMNS
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from simulation import EGovModel, load_scenario, resistance, trust
+from simulation import EGovModel, load_scenario
 from simulation.config import ResistanceConfig, TrustConfig
-from simulation.service_models import link_share
+from simulation.mechanisms import resistance, trust
+from simulation.strategies.service_models import link_share
 
 SETTINGS = settings(
     max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from simulation import load_scenario
-from simulation.compare import compare
-from simulation.seeds import replication_seeds
-from simulation.stats import mean_ci
+from simulation.runs.compare import compare
+from simulation.runs.seeds import replication_seeds
+from simulation.runs.stats import mean_ci
 from simulation.webapp.replicate import BAND_SERIES, Replications, _pad, band
 
 SCENARIO = "municipality_building_housing"
@@ -198,8 +198,8 @@ def test_short_runs_padded_with_last_value():
 def test_parameter_ensemble_gives_replication_i_draw_i_for_a_and_b(pair):
     """The app's ``--ensemble``: replication i runs with draw i of the prior (the same for A
     and B: common parameters and seeds); pinned keys are never drawn; same seed, same runs."""
-    from simulation.ensemble import EnsembleSpec, configure, make_draws
-    from simulation.runner import run
+    from simulation.runs.ensemble import EnsembleSpec, configure, make_draws
+    from simulation.runs.runner import run
 
     a, b = pair
     pinned = {"trust.initial"}

@@ -9,8 +9,8 @@ import pytest
 from conftest import cli_many, small_config
 
 from simulation import EGovModel
-from simulation.compare import compare
-from simulation.seeds import derive_seed, replication_seeds
+from simulation.runs.compare import compare
+from simulation.runs.seeds import derive_seed, replication_seeds
 
 IDENTICAL = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "adoption.png")
 ARGS = ["run", "municipality_building_housing", "--steps", "48", "--set", "citizens.count=1500"]

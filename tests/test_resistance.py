@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import run_model, small_config
 
-from simulation import resistance
 from simulation.config import ResistanceConfig
+from simulation.mechanisms import resistance
 
 CFG = ResistanceConfig()
 NEUTRAL = dict(

@@ -6,7 +6,7 @@ import pytest
 from conftest import small_config
 
 from simulation import EGovModel
-from simulation.rollout import DECIDED, ROLLOUTS, Rollout
+from simulation.strategies.rollout import DECIDED, ROLLOUTS, Rollout
 
 
 def states(model: EGovModel) -> list[str]:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from simulation import load_scenario
+from simulation.io.scenario_io import shipped_scenarios
 from simulation.model import EGovModel
-from simulation.scenario_io import shipped_scenarios
-from simulation.service_models import config_warnings, reach_share
+from simulation.strategies.service_models import config_warnings, reach_share
 from simulation.validation.patterns import REGIONS, SPECS, cells, make_config
 
 SHIPPED = sorted(shipped_scenarios())

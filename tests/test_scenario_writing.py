@@ -11,8 +11,8 @@ import pytest
 from conftest import REPO, SHIPPED, cli
 
 from simulation import load_scenario
-from simulation.docs import json_schema, matching_rows, scenario_template
-from simulation.scenario_io import ScenarioError
+from simulation.io.scenario_io import ScenarioError
+from simulation.outputs.docs import json_schema, matching_rows, scenario_template
 
 
 @pytest.mark.parametrize("name", [None, *SHIPPED])
@@ -21,7 +21,7 @@ def test_a_template_validates_back_to_its_source(name: str | None) -> None:
     text = scenario_template(cfg, "test")
     data = tomllib.loads(text)
     assert set(data) >= {"run", "negotiation", "politics", "departments", "partners"}
-    from simulation.scenario_io import validate
+    from simulation.io.scenario_io import validate
 
     assert validate(data, "template") == cfg
     assert text.count("\n[[departments.groups]]") == len(cfg.departments.groups)

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import cli, refused_for_memory
 
-from simulation import ScenarioError, load_scenario, scenario_io
-from simulation.atomic import atomic_dir
+from simulation import ScenarioError, load_scenario
+from simulation.io import scenario_io
+from simulation.io.atomic import atomic_dir
 
 HUGE = 50_000_000  # the schema's largest [citizens] count
 

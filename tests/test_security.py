@@ -17,11 +17,11 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from simulation.atomic import atomic_dir, atomic_replace, swap_in
 from simulation.cli import main
 from simulation.experiments.design import HARD_MAX_RUNS, check_size, planned_points
 from simulation.experiments.spec import load_experiment
-from simulation.scenario_io import MAX_NESTING, MAX_PARTIES, ScenarioError, load_scenario
+from simulation.io.atomic import atomic_dir, atomic_replace, swap_in
+from simulation.io.scenario_io import MAX_NESTING, MAX_PARTIES, ScenarioError, load_scenario
 from simulation.webapp.assets import ReadOnlyAssets, protect_cdn
 from simulation.webapp.results import (
     Figure,
@@ -355,7 +355,7 @@ def test_failed_write_leaves_the_old_folder(tmp_path):
 
 
 def test_swap_without_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):
-    import simulation.atomic as atomic
+    import simulation.io.atomic as atomic
 
     monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
     target, new = tmp_path / "out", tmp_path / "new"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import run_model, small_config
 
-from simulation.service_models import (
+from simulation.strategies.service_models import (
     SERVICE_MODELS,
     ServiceModel,
     link_share,

@@ -1,4 +1,4 @@
-"""simulation.stats and its use in compare / analyse: paired tests agree with scipy and
+"""simulation.runs.stats and its use in compare / analyse: paired tests agree with scipy and
 statsmodels, one censoring rule, ANOVA exact for unbalanced designs, effect sizes without
 quadratic memory, scorecard colours by direction."""
 
@@ -13,13 +13,13 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats as sps
 
-from simulation import stats
-from simulation.compare import kpi_table, scorecard_table, verdict
 from simulation.config import RELATIONS
-from simulation.experiments import analyse as an
-from simulation.kpis import KPI_INFO
-from simulation.plotting import cell_score, relative_scores
-from simulation.scorecard import CELLS, PERSPECTIVES
+from simulation.experiments import analyse as an, analyse_figures
+from simulation.outputs.kpis import KPI_INFO
+from simulation.outputs.plotting import cell_score, relative_scores
+from simulation.outputs.scorecard import CELLS, PERSPECTIVES
+from simulation.runs import stats
+from simulation.runs.compare import kpi_table, scorecard_table, verdict
 
 
 # ---------------------------------------------------------------------- paired tests
@@ -291,13 +291,13 @@ def quick_sweep(tmp_path_factory: pytest.TempPathFactory):
 
 def test_quick_sweep_carries_a_banner_in_the_report_and_every_figure(quick_sweep, monkeypatch) -> None:
     drawn: dict[str, Figure] = {}
-    save = an._save
+    save = analyse_figures._save  # every figure is saved through it
 
     def record(fig, folder, stem):
         drawn[stem] = fig
         return save(fig, folder, stem)
 
-    monkeypatch.setattr(an, "_save", record)
+    monkeypatch.setattr(analyse_figures, "_save", record)
     an.analyse(quick_sweep)
     report = (quick_sweep / "report.md").read_text(encoding="utf-8")
     assert an.QUICK_BANNER in report.split("\n## ")[0]  # before the first section
@@ -356,7 +356,7 @@ def test_sensitivity_flags_indices_whose_interval_exceeds_them(tmp_path) -> None
 def test_app_scorecard_colour_does_not_depend_on_the_other_runs_and_has_a_legend() -> None:
     from conftest import run_model, small_config
 
-    from simulation.scorecard import compute
+    from simulation.outputs.scorecard import compute
     from simulation.webapp.charts import score_colour, scorecard_cells, scorecard_html
 
     a = run_model(small_config(service_model="integration"), months=36)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import run_model, small_config
 
-from simulation import trust
 from simulation.config import TrustConfig
+from simulation.mechanisms import trust
 
 CFG = TrustConfig(build_rate=0.10, loss_rate=0.30, ceiling_damage=0.15)
 

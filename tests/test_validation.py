@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulation.cli import main
-from simulation.scenario_io import ScenarioError, shipped_scenarios, validate
+from simulation.io.scenario_io import ScenarioError, shipped_scenarios, validate
 from simulation.validation import bass_continuous, bass_curve, bass_discrete, calibrate as cal, store
 from simulation.validation.cli import merge
 from simulation.validation.patterns import REGIONS, SPECS, Context, cells, plan, run_map

@@ -10,7 +10,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.experiments import decision_map as dm
-from simulation.scenario_io import ScenarioError
+from simulation.io.scenario_io import ScenarioError
 from simulation.webapp.decision_map import MapData, QuickMap, compare_settings
 from simulation.webapp.session import RESISTANCE_KEY
 

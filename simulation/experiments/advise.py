@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..scenario_io import ScenarioError, load_scenario
+from ..io.scenario_io import ScenarioError, load_scenario
 from .advise_analysis import (
     FEW_CASES as FEW_CASES,
     MASS_MIN as MASS_MIN,

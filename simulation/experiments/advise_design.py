@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario_io import load_scenario, resolve_path
+from ..io.scenario_io import load_scenario, resolve_path
 from .spec import Experiment, Factor, _check_value
 
 #: Levers: name -> levels (list) or (low, high) range; integer parameters decode to whole numbers.

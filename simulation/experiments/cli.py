@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
 from .design import DEFAULT_MAX_RUNS
 
 
@@ -98,7 +98,7 @@ def _analyse_ensemble(folder: Path, n_draws: int) -> Path:
     import numpy as np
     import pandas as pd
 
-    from ..ensemble import variance_split
+    from ..runs.ensemble import variance_split
     from . import analyse as mod
 
     report = mod.analyse(folder)

@@ -4,7 +4,7 @@
 fragmentation, hybrid) x rollout (big bang, phased, pilot), each at the scenario's own
 levers -- on a grid of two context axes (default: ``trust.initial`` x
 ``parties.scale.resistance``) and over the remaining uncertainty: the posterior ensemble
-(:mod:`simulation.ensemble`; the prior where no posterior ships). Every design, cell and
+(:mod:`simulation.runs.ensemble`; the prior where no posterior ships). Every design, cell and
 draw runs the same replication seeds and the same draws (common random numbers and common
 parameters), so designs are compared sample by sample; a *sample* is one (draw,
 replication) in one cell.
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
 
 SERVICE_MODELS = ("integration", "fragmentation", "hybrid")
 ROLLOUTS = ("big_bang", "phased", "pilot")
@@ -69,7 +69,7 @@ class Axis:
 
     @classmethod
     def parse(cls, text: str, levels: int, option: str) -> Axis:
-        from .spec import known_parameters
+        from ..io.parameters import known_parameters
 
         name, sep, rng = text.partition("=")
         name = name.strip()
@@ -115,7 +115,7 @@ _BASE: dict[tuple[str, int, int | None], dict[str, Any]] = {}
 
 
 def _base(scenario: str, citizens: int, months: int | None) -> dict[str, Any]:
-    from ..scenario_io import load_scenario
+    from ..io.scenario_io import load_scenario
 
     key = (scenario, citizens, months)
     if key not in _BASE:
@@ -126,10 +126,10 @@ def _base(scenario: str, citizens: int, months: int | None) -> dict[str, Any]:
 
 def run_one(task: tuple[Any, ...]) -> list[float]:
     """One run: (scenario, citizens, months, design, axes values, draw, seed) -> objectives."""
-    from ..ensemble import configure
-    from ..runner import run
-    from ..scenario_io import validate
-    from .spec import apply_values
+    from ..io.parameters import apply_values
+    from ..io.scenario_io import validate
+    from ..runs.ensemble import configure
+    from ..runs.runner import run
 
     scenario, citizens, months, design, axes, draw, seed = task
     values = {"service.model": design[0], "rollout.strategy": design[1], **axes}
@@ -163,7 +163,7 @@ class MapRuns:
 
 
 def make_draws(settings: MapSettings, master: int) -> list[dict[str, float]]:
-    from ..ensemble import EnsembleSpec, make_draws as draws_of, shipped_posterior
+    from ..runs.ensemble import EnsembleSpec, make_draws as draws_of, shipped_posterior
 
     kind = settings.ensemble
     if kind == "posterior" and shipped_posterior() is None:
@@ -180,7 +180,7 @@ def evaluate(
     chunk: int = 24,
 ) -> MapRuns:
     """Run every cell x design x draw x replication (resumable through ``state``)."""
-    from ..seeds import replication_seeds
+    from ..runs.seeds import replication_seeds
 
     start = time.perf_counter()
     draws = make_draws(settings, master)

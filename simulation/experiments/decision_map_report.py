@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
 from . import decision_map as dm
 
 #: Colours: one hue per service model, darker for later/slower rollouts (big bang, phased, pilot).
@@ -250,7 +250,7 @@ def report(
 
 
 def settings_from(args: Any) -> dm.MapSettings:
-    from ..scenario_io import resolve_path
+    from ..io.scenario_io import resolve_path
 
     resolve_path(args.scenario)  # a clear error for a missing scenario, before any run
     levels = args.levels or (4 if args.quick else 6)
@@ -274,10 +274,10 @@ def settings_from(args: Any) -> dm.MapSettings:
 
 
 def cmd_map(args: Any) -> int:
-    from ..atomic import atomic_replace
-    from ..cli import _progress
-    from ..runner import default_out_dir
-    from ..seeds import derive_seed
+    from ..io.atomic import atomic_replace
+    from ..io.progress import _progress
+    from ..runs.runner import default_out_dir
+    from ..runs.seeds import derive_seed
     from .sweep import TaskEngine
 
     settings = settings_from(args)

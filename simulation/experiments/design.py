@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario_io import ScenarioError
-from ..seeds import derive_seed
+from ..io.scenario_io import ScenarioError
+from ..runs.seeds import derive_seed
 from .spec import Experiment
 
 

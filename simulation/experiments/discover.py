@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..kpis import KPI_INFO
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
+from ..outputs.kpis import KPI_INFO
 
 BOOL_KPIS = tuple(k for k, (unit, _) in KPI_INFO.items() if unit == "bool")
 

@@ -3,7 +3,7 @@
 An experiment file names a base scenario, fixed overrides, factors (explicit levels for a
 full factorial; ranges for Latin hypercube, Sobol and Morris designs), replications,
 months, a master seed and the outputs to keep. Every problem ends in one
-:class:`~simulation.scenario_io.ScenarioError` naming the file, the key and what is
+:class:`~simulation.io.scenario_io.ScenarioError` naming the file, the key and what is
 allowed; nothing is written. ``docs/EXPERIMENTS.md`` documents the format.
 """
 
@@ -22,10 +22,27 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import ScenarioConfig, scalar_parameters
-from ..resources import shipped
-from ..scenario_io import ScenarioError, describe, explain, load_scenario, read_toml, resolve_path, validate
+from ..io.parameters import (
+    GROUP_FIELDS as GROUP_FIELDS,
+    GROUP_PARAMS as GROUP_PARAMS,
+    GROUP_SCALES as GROUP_SCALES,
+    SCALE_MAX as SCALE_MAX,
+    apply_values as apply_values,
+    known_parameters as known_parameters,
+)
+from ..io.resources import shipped
+from ..io.scenario_io import (
+    ScenarioError,
+    describe,
+    explain,
+    load_scenario,
+    read_toml,
+    resolve_path,
+    validate,
+)
 
 DesignName = Literal["factorial", "lhs", "sobol", "morris"]
+
 
 #: Time-series variables kept when ``[outputs] timeseries`` is not given.
 DEFAULT_SERIES = (
@@ -37,53 +54,6 @@ DEFAULT_SERIES = (
     "legitimacy",
     "cumulative_cost",
 )
-
-
-#: Party-group attributes a factor can set in every group at once (``parties`` = both lists).
-GROUP_FIELDS = ("power", "resistance", "readiness", "reach")
-GROUP_PARAMS = {f"{s}.groups.{k}": s for s in ("departments", "partners", "parties") for k in GROUP_FIELDS}
-
-# --- group multipliers (issue 10, advise): ``<list>.scale.<field>`` multiplies that attribute
-# in every group of the list(s) and clips the result to [0, 1], keeping the groups' differences.
-GROUP_SCALES = {f"{s}.scale.{k}": s for s in ("departments", "partners", "parties") for k in GROUP_FIELDS}
-SCALE_MAX = 10.0
-
-
-def known_parameters() -> list[str]:
-    """Names a factor or ``[fixed]`` key may use: every scalar ``section.key`` plus
-    ``departments|partners|parties.groups.<power|resistance|readiness|reach>`` and the
-    multipliers ``departments|partners|parties.scale.<power|resistance|readiness|reach>``."""
-    return [*scalar_parameters(), *GROUP_PARAMS, *GROUP_SCALES]
-
-
-def apply_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` (a scenario as nested dict) with parameter ``values`` set; a group parameter
-    sets that attribute in every party group of its list(s)."""
-    out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
-    for name, value in values.items():
-        if name in GROUP_SCALES:
-            field_name = name.rsplit(".", 1)[1]
-            lists = ("departments", "partners") if GROUP_SCALES[name] == "parties" else (GROUP_SCALES[name],)
-            for section in lists:
-                sec = dict(out.get(section, {}))
-                sec["groups"] = [
-                    {**g, field_name: min(1.0, max(0.0, float(g.get(field_name, 0.0)) * float(value)))}
-                    for g in sec.get("groups", [])
-                ]
-                out[section] = sec
-        elif name in GROUP_PARAMS:
-            field_name = name.rsplit(".", 1)[1]
-            lists = ("departments", "partners") if GROUP_PARAMS[name] == "parties" else (GROUP_PARAMS[name],)
-            for section in lists:
-                sec = dict(out.get(section, {}))
-                sec["groups"] = [{**g, field_name: value} for g in sec.get("groups", [])]
-                out[section] = sec
-        else:
-            section, key = name.split(".", 1)
-            sec = dict(out.get(section, {}))
-            sec[key] = value
-            out[section] = sec
-    return out
 
 
 class _Strict(BaseModel):
@@ -520,8 +490,8 @@ def load_experiment(source: str | os.PathLike[str], *, quick: bool = False) -> E
         if ex.design in {"sobol", "morris"} and len(factors) < 2:
             raise ScenarioError(f"{label}: [factors]: design {ex.design} needs at least two factors")
 
-    from ..kpis import KPI_INFO
     from ..model import SERIES
+    from ..outputs.kpis import KPI_INFO
 
     kpis = tuple(spec.outputs.kpis) if spec.outputs.kpis is not None else tuple(KPI_INFO)
     for k in kpis:
@@ -613,7 +583,7 @@ def with_ensemble(exp: Experiment, text: str | None) -> Experiment:
     Every design point runs every draw (set ``point_draws`` to give each point one draw)."""
     from dataclasses import replace
 
-    from ..ensemble import make_draws, parse_ensemble
+    from ..runs.ensemble import make_draws, parse_ensemble
 
     spec = parse_ensemble(text)
     if spec is None:

@@ -35,57 +35,29 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import RELATIONS
-from ..kpis import KPI_INFO
-from ..scenario_io import ScenarioError, validate
-from ..scorecard import PERSPECTIVES
+from ..io.parameters import apply_values
+from ..io.scenario_io import ScenarioError, validate
+from ..outputs.kpis import KPI_INFO
+from ..outputs.scorecard import PERSPECTIVES
 from .design import Design, make_design, run_info as _design_run_info
-from .spec import Experiment, apply_values
+from .parts import (
+    _ARROW as _ARROW,
+    KPI_ROW_GROUP as KPI_ROW_GROUP,
+    PARQUET_OPTIONS as PARQUET_OPTIONS,
+    TS_ROW_GROUP as TS_ROW_GROUP,
+    TS_SCHEMA as TS_SCHEMA,
+    _FixedGroups as _FixedGroups,
+    _part_name as _part_name,
+    _write_parquet as _write_parquet,
+    consolidate as consolidate,
+    kpi_schema as kpi_schema,
+    scan_parts as scan_parts,
+    scorecard_columns as scorecard_columns,
+    write_part as write_part,
+)
+from .spec import Experiment
 
 FAIL_ENV = "EGOV_SIM_FAIL_RUNS"
-
-#: Fixed Parquet settings so equal tables give equal bytes.
-PARQUET_OPTIONS: dict[str, Any] = {
-    "compression": "zstd",
-    "compression_level": 3,
-    "use_dictionary": True,
-    "write_statistics": True,
-    "data_page_size": 1 << 20,
-}
-KPI_ROW_GROUP = 50_000
-TS_ROW_GROUP = 100_000  # bounds the parent's memory while consolidating (about 40 MB)
-
-_ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
-
-
-def scorecard_columns() -> list[str]:
-    return [f"sc.{p}.{r}" for p in PERSPECTIVES for r in RELATIONS]
-
-
-def kpi_schema(exp: Experiment) -> pa.Schema:
-    """Columns of kpis.parquet: ids, factor values, KPIs, scorecard cells, error."""
-    fields = [
-        pa.field("run", pa.int64(), nullable=False),
-        pa.field("point", pa.int64(), nullable=False),
-        *([pa.field("draw", pa.int64(), nullable=False)] if exp.ensemble else []),
-        pa.field("replication", pa.int64(), nullable=False),
-        pa.field("seed", pa.int64(), nullable=False),
-    ]
-    fields += [pa.field(f.name, _ARROW[f.dtype]) for f in exp.factors]
-    fields += [pa.field(k, pa.bool_() if KPI_INFO[k][0] == "bool" else pa.float64()) for k in exp.kpis]
-    if exp.scorecard:
-        fields += [pa.field(c, pa.float64()) for c in scorecard_columns()]
-    fields.append(pa.field("error", pa.string()))
-    return pa.schema(fields)
-
-
-TS_SCHEMA = pa.schema(
-    [
-        pa.field("run", pa.int64(), nullable=False),
-        pa.field("variable", pa.string(), nullable=False),
-        pa.field("step", pa.int64(), nullable=False),
-        pa.field("value", pa.float64()),
-    ]
-)
 
 
 # ---------------------------------------------------------------------- worker side
@@ -150,7 +122,7 @@ def write_draws(exp: Experiment, out: Path) -> Path | None:
         return None
     import csv
 
-    from ..ensemble import draws_table
+    from ..runs.ensemble import draws_table
 
     rows = draws_table(exp.draws)
     names = sorted({k for r in rows for k in r if k != "draw"})
@@ -166,8 +138,8 @@ def write_draws(exp: Experiment, out: Path) -> Path | None:
 
 def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
     """Run ``runs`` (run indices) of ``exp``; a run that raises becomes a row with its error."""
-    from ..ensemble import configure
-    from ..runner import run
+    from ..runs.ensemble import configure
+    from ..runs.runner import run
 
     base, design = _prepared(exp)
     schema = kpi_schema(exp)
@@ -216,45 +188,6 @@ def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
     return pa.Table.from_pydict(rows, schema=schema), pa.Table.from_pydict(ts, schema=TS_SCHEMA)
 
 
-# ---------------------------------------------------------------------- parts on disk
-def _write_parquet(table: pa.Table, path: Path, row_group: int) -> None:
-    """Write atomically (temp file, then rename) so a kill never leaves a torn file."""
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table.combine_chunks(), tmp, row_group_size=row_group, **PARQUET_OPTIONS)
-    os.replace(tmp, path)
-
-
-def _part_name(runs: list[int]) -> str:
-    return f"part-{runs[0]:09d}-{runs[-1]:09d}"
-
-
-def write_part(parts: Path, runs: list[int], kpis: pa.Table, ts: pa.Table) -> None:
-    name = _part_name(runs)
-    _write_parquet(ts, parts / f"{name}.ts.parquet", TS_ROW_GROUP)
-    # The kpis part is written last: it marks the part complete.
-    _write_parquet(kpis, parts / f"{name}.kpis.parquet", KPI_ROW_GROUP)
-
-
-def scan_parts(parts: Path) -> tuple[list[tuple[int, int, Path]], set[int]]:
-    """Complete parts as (first run, last run, stem path) and the set of finished runs;
-    deletes leftovers of interrupted writes."""
-    if not parts.exists():
-        return [], set()
-    for p in parts.glob("*.tmp"):
-        p.unlink()
-    done: set[int] = set()
-    found = []
-    for kp in sorted(parts.glob("part-*.kpis.parquet")):
-        stem = kp.name.removesuffix(".kpis.parquet")
-        runs = pq.read_table(kp, columns=["run"]).column("run").to_pylist()
-        done.update(runs)
-        found.append((runs[0], runs[-1], parts / stem))
-    for tp in parts.glob("part-*.ts.parquet"):
-        if not (parts / tp.name.replace(".ts.parquet", ".kpis.parquet")).exists():
-            tp.unlink()
-    return sorted(found), done
-
-
 def batches(todo: list[int], size: int) -> Iterator[list[int]]:
     """Consecutive runs in chunks of at most ``size``, split at gaps so every part holds
     a contiguous range of run indices."""
@@ -266,52 +199,6 @@ def batches(todo: list[int], size: int) -> Iterator[list[int]]:
         chunk.append(i)
     if chunk:
         yield chunk
-
-
-class _FixedGroups:
-    """Parquet writer whose row groups depend only on the rows, not on how they arrive."""
-
-    def __init__(self, path: Path, schema: pa.Schema, row_group: int) -> None:
-        self.tmp = path.with_name(path.name + ".tmp")
-        self.path = path
-        self.row_group = row_group
-        self.writer = pq.ParquetWriter(self.tmp, schema, **PARQUET_OPTIONS)
-        self.buffer: list[pa.Table] = []
-        self.rows = 0
-
-    def add(self, table: pa.Table) -> None:
-        self.buffer.append(table)
-        self.rows += table.num_rows
-        while self.rows >= self.row_group:
-            whole = pa.concat_tables(self.buffer).combine_chunks()
-            self.writer.write_table(whole.slice(0, self.row_group), row_group_size=self.row_group)
-            rest = whole.slice(self.row_group)
-            self.buffer, self.rows = [rest], rest.num_rows
-
-    def close(self) -> None:
-        if self.rows:
-            whole = pa.concat_tables(self.buffer).combine_chunks()
-            self.writer.write_table(whole, row_group_size=self.row_group)
-        self.writer.close()
-        os.replace(self.tmp, self.path)
-
-
-def consolidate(exp: Experiment, out: Path, n_runs: int) -> None:
-    """Stream the parts, in run order, into kpis.parquet and timeseries.parquet."""
-    parts, done = scan_parts(out / "parts")
-    if len(done) != n_runs or min(done, default=0) != 0 or max(done, default=-1) != n_runs - 1:
-        raise ScenarioError(f"{out}: {n_runs - len(done)} runs missing; finish the sweep with --resume")
-    kpis = _FixedGroups(out / "kpis.parquet", kpi_schema(exp), KPI_ROW_GROUP)
-    ts = _FixedGroups(out / "timeseries.parquet", TS_SCHEMA, TS_ROW_GROUP)
-    expected = 0
-    for first, last, stem in parts:
-        if first != expected:  # pragma: no cover - parts never overlap
-            raise ScenarioError(f"{out}/parts: overlapping or missing runs at {expected}")
-        kpis.add(pq.read_table(f"{stem}.kpis.parquet", schema=kpi_schema(exp)))
-        ts.add(pq.read_table(f"{stem}.ts.parquet", schema=TS_SCHEMA))
-        expected = last + 1
-    kpis.close()
-    ts.close()
 
 
 # ---------------------------------------------------------------------- execution
@@ -383,7 +270,7 @@ def _executor_dask(
 def _progress(total: int, initial: int, label: str) -> Any:
     from tqdm import tqdm
 
-    from ..cli import progress_disabled
+    from ..io.progress import progress_disabled
 
     return tqdm(
         total=total,
@@ -615,7 +502,7 @@ def write_manifest(
     elapsed: float,
     resumed: bool,
 ) -> None:
-    from ..runner import versions
+    from ..runs.runner import versions
 
     schema = kpi_schema(exp)
     data = {

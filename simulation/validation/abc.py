@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from ..priors import Prior, shipped_priors
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
+from ..runs.priors import Prior, shipped_priors
 
 TARGETS_FILE = "calibration_targets.csv"
 KINDS = ("level", "lower", "upper", "gap", "interval")
@@ -132,7 +132,7 @@ def read_targets(path: Path) -> tuple[Target, ...]:
 
 
 def shipped_targets() -> tuple[Target, ...]:
-    from ..resources import data_file
+    from ..io.resources import data_file
 
     return read_targets(data_file(TARGETS_FILE))
 
@@ -183,7 +183,7 @@ _BASE: dict[tuple[str, int, int], Any] = {}
 
 
 def _base_config(setup: Setup) -> Any:
-    from ..scenario_io import load_scenario
+    from ..io.scenario_io import load_scenario
 
     key = (setup.scenario, setup.citizens, setup.months)
     if key not in _BASE:
@@ -249,8 +249,8 @@ def residuals(setup: Setup, raw: np.ndarray, only_fitted: bool = True) -> np.nda
 
 def simulate(setup: Setup, values: dict[str, float], seed: int) -> np.ndarray:
     """One run at the fitted ``values`` (nuisance parameters drawn with ``seed``): raw values."""
-    from ..ensemble import configure
-    from ..runner import run
+    from ..runs.ensemble import configure
+    from ..runs.runner import run
 
     rng = np.random.default_rng(seed)
     draw = dict(values)
@@ -307,7 +307,7 @@ def _evaluate(task: tuple[bytes, Sequence[int]]) -> list[Any]:
 def _sampler_class() -> type:
     from pyabc.sampler import Sampler
 
-    from ..seeds import derive_seed
+    from ..runs.seeds import derive_seed
 
     class EngineSampler(Sampler):
         """Deterministic batched evaluation of pyabc's ``simulate_one`` on a TaskEngine."""
@@ -520,7 +520,7 @@ def _predict_task(args: tuple[Setup, dict[str, float], int]) -> np.ndarray:
 def predictive(setup: Setup, fit: FitResult | None, n: int, seed: int, engine: Any) -> np.ndarray:
     """Raw values of every target over ``n`` posterior (or, with ``fit`` None, prior) draws
     with fresh seeds: shape (n, targets)."""
-    from ..seeds import derive_seed
+    from ..runs.seeds import derive_seed
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
     tasks = []

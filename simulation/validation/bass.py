@@ -1,6 +1,6 @@
 """Analytical check of citizen adoption against the Bass model (brief §3.8, pattern 1).
 
-``bass_curve`` runs the model's own adoption code (:class:`simulation.adoption.Population`)
+``bass_curve`` runs the model's own adoption code (:class:`simulation.mechanisms.adoption.Population`)
 alone, with constant service quality 1, skill dependence 0 and no privacy drag, so the
 monthly adoption probability of a non-adopter is ``p + q * A`` (A the adopted share of its
 contacts). Under full mixing its expected path is the discrete Bass map
@@ -21,8 +21,8 @@ from typing import Literal
 
 import numpy as np
 
-from ..adoption import Population
 from ..config import CitizensConfig
+from ..mechanisms.adoption import Population
 
 
 def bass_continuous(p: float, q: float, t: np.ndarray | float) -> np.ndarray:

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..resources import data_file
-from ..scenario_io import ScenarioError
+from ..io.resources import data_file
+from ..io.scenario_io import ScenarioError
 from .bass import bass_continuous, bass_curve
 
 DATA = data_file("nl_egov_adoption.csv")
@@ -191,7 +191,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     """Data (all rows, the fitted definition filled) vs the fitted curves and the meta-analysis."""
     from matplotlib.figure import Figure
 
-    from ..plotting import save
+    from ..outputs.plotting import save
 
     t0 = result["t0"]
     fig = Figure(figsize=(9.5, 5.2), layout="constrained")

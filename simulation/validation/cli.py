@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
 
 
 def _out(args: argparse.Namespace, quick: bool) -> Path:
@@ -48,8 +48,8 @@ def merge(previous: dict | list | None, fresh: dict) -> dict:
 
 
 def cmd_validate_patterns(args: argparse.Namespace) -> int:
-    from ..atomic import atomic_dir
-    from ..scenario_io import shipped_scenarios
+    from ..io.atomic import atomic_dir
+    from ..io.scenario_io import shipped_scenarios
     from . import store
     from .patterns import REGIONS, SPECS, Context, plot_map, plot_overview, run_map
     from .report import IMG, PATTERNS_JSON, write_report
@@ -109,7 +109,7 @@ def ensemble_shares(args: argparse.Namespace, ctx, fresh: dict, numbers, tmp: Pa
     import dataclasses
     import shutil
 
-    from ..ensemble import make_draws, parse_ensemble
+    from ..runs.ensemble import make_draws, parse_ensemble
     from . import patterns as pat
 
     spec = parse_ensemble(args.ensemble)
@@ -158,8 +158,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_calibrate_grid(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..atomic import atomic_dir
-    from . import modelcal, store
+    from ..io.atomic import atomic_dir
+    from . import modelcal, modelcal_report, store
     from .calibrate import DATA, DEFINITION, calibrate, fitted_rows, load_series, plot, to_json
     from .report import CALIBRATION_JSON, IMG, write_report
 
@@ -195,10 +195,10 @@ def cmd_calibrate_grid(args: argparse.Namespace) -> int:
     out = _out(args, args.quick)
     with atomic_dir(out / IMG) as tmp:
         plot(result, tmp / "calibration_bass.png")
-        modelcal.plot_fit(fit, result["rows"], result["fits"], tmp / "calibration.png")
-        modelcal.plot_surface(fit, tmp / "calibration_surface.png")
+        modelcal_report.plot_fit(fit, result["rows"], result["fits"], tmp / "calibration.png")
+        modelcal_report.plot_surface(fit, tmp / "calibration_surface.png")
         stored = to_json(result, n_boot)
-        stored["model_fit"] = modelcal.model_fit_json(fit)
+        stored["model_fit"] = modelcal_report.model_fit_json(fit)
         stored["model_fit"]["quick"] = bool(args.quick)
         store.write(tmp / CALIBRATION_JSON, stored)
     path = write_report(out, quick=args.quick)
@@ -223,7 +223,7 @@ def cmd_calibrate_grid(args: argparse.Namespace) -> int:
             f"  start {f.start_year}: {cis} per month; misfit chi2 {mf['chi2']:.2f} (df {mf['df']}, p {mf['p_value']:.2g})"
         )
     best = fit["fits"][0]
-    runs_at = np.round(modelcal.band_at_data(fit)["mean"], 3).tolist()
+    runs_at = np.round(modelcal_report.band_at_data(fit)["mean"], 3).tolist()
     print(
         f"  at {[int(y) for y in fit['years']]}: data {fit['shares'].tolist()}, emulator "
         f"{np.round(best.mean_at_data, 3).tolist()}, ML-point runs {runs_at}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ScenarioConfig
-from ..scenario_io import shipped_scenarios
+from ..io.scenario_io import shipped_scenarios
 from .runs import scenario
 
 
@@ -98,7 +98,7 @@ def make_config(cell_scenario: str, region: Region, sets: Mapping[str, Any], hea
         {**region_sets(region), **sets}, base=cell_scenario, resistance_scale=region.resistance_scale, **kw
     )
     if ENSEMBLE_DRAW:
-        from ..ensemble import configure
+        from ..runs.ensemble import configure
 
         cfg = configure(cfg, ENSEMBLE_DRAW, {*sets, *region_sets(region)}, "validation ensemble draw")
     return cfg

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import implementation, trust
 from ..config import ImplementationConfig, TrustConfig
+from ..mechanisms import implementation, trust
 from . import bass
 from .pattern_figures import plot_bass
 from .stats import hill

@@ -27,8 +27,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ..config import ScenarioConfig
-from ..scenario_io import ScenarioError
-from ..seeds import replication_seeds
+from ..io.scenario_io import ScenarioError
+from ..runs.seeds import replication_seeds
 from .pattern_cells import QUICK_REGIONS, REGIONS, Cell, cells, make_config
 from .pattern_figures import plot_map
 from .runs import Job, Pool

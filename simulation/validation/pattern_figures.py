@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from ..plotting import save
+from ..outputs.plotting import save
 from . import bass
 from .pattern_cells import REGIONS
 from .verdicts import VERDICTS

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..config import ScenarioConfig
-from ..runner import run
-from ..scenario_io import load_scenario, validate
-from ..seeds import replication_seeds
+from ..io.scenario_io import load_scenario, validate
+from ..runs.runner import run
+from ..runs.seeds import replication_seeds
 
 BASE = "municipality_building_housing"
 SERIES = ("adoption", "service_quality", "integration", "mean_trust", "mean_resistance", "legitimacy", "load")

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..runner import mean_ci
+from ..runs.runner import mean_ci
 from .verdicts import ALPHA
 
 __all__ = ["ALPHA", "bootstrap_ci", "hill", "mcnemar", "paired", "share_test", "significant", "unpaired"]

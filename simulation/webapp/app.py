@@ -140,7 +140,7 @@ def Acknowledge(acks: dict[str, Any], seq: int):
 
 @solara.component
 def Page():
-    from ..scenario_io import load_scenario
+    from ..io.scenario_io import load_scenario
     from .session import DEFAULT_SCENARIO, Settings
 
     mode = solara.use_reactive(MODES[0])
@@ -170,7 +170,7 @@ def Page():
     )
 
     def build(value_b: Any | None) -> Sim | None:
-        from ..scenario_io import ScenarioError
+        from ..io.scenario_io import ScenarioError
 
         with building:
             try:
@@ -197,7 +197,7 @@ def Page():
 
     def open_compare(value_a: Any, value_b: Any, note: str) -> None:
         """From a decision-map cell: A/B compare at that context with its two leading designs."""
-        from ..scenario_io import ScenarioError
+        from ..io.scenario_io import ScenarioError
 
         playing.set(False)
         a.set(value_a)

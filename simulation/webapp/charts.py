@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..agents import STATES
-from ..service_models import working_links
+from ..strategies.service_models import working_links
 from .tables import (  # noqa: F401 - re-exported, see the module docstring
     NA_COLOUR,
     RDYLGN,

@@ -64,7 +64,7 @@ def url(host: str, port: int) -> str:
 
 def check_port(host: str, port: int) -> None:
     """Fail with a clear message (not a server traceback) if ``host:port`` cannot be bound."""
-    from ..scenario_io import ScenarioError
+    from ..io.scenario_io import ScenarioError
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -82,7 +82,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..scenario_io import ScenarioError
+    from ..io.scenario_io import ScenarioError
 
     if not 0 < args.port < 65536:
         raise ScenarioError(f"--port: must be between 1 and 65535, got {args.port}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..experiments import decision_map as dm
-from ..scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
 from .session import LEVER_BY_KEY, RESISTANCE_KEY, Settings
 
 #: Map axis -> app lever key, where the names differ.
@@ -140,7 +140,7 @@ class QuickMap:
     a daemon thread; poll :attr:`progress`, :attr:`done`, :attr:`result` and :attr:`error`."""
 
     def __init__(self, scenario: str, seed: int | None = None, **overrides: Any) -> None:
-        from ..scenario_io import load_scenario
+        from ..io.scenario_io import load_scenario
 
         cfg = load_scenario(scenario)  # a clear error before the thread starts
         levels = overrides.pop("levels", 4)

@@ -114,7 +114,7 @@ def DecisionMapPage(scenarios: list[str], default: str, on_open: Callable[[Any, 
     solara.lab.use_task(work, dependencies=[job.value], prefer_threaded=True)
 
     def compute() -> None:
-        from ..scenario_io import ScenarioError
+        from ..io.scenario_io import ScenarioError
 
         problem.set(None)
         try:
@@ -127,7 +127,7 @@ def DecisionMapPage(scenarios: list[str], default: str, on_open: Callable[[Any, 
         job.set(q)
 
     def load(text: str) -> None:
-        from ..scenario_io import ScenarioError
+        from ..io.scenario_io import ScenarioError
 
         problem.set(None)
         try:
@@ -136,7 +136,7 @@ def DecisionMapPage(scenarios: list[str], default: str, on_open: Callable[[Any, 
             problem.set(str(exc))
 
     def cell(i: int, j: int) -> None:
-        from ..scenario_io import ScenarioError
+        from ..io.scenario_io import ScenarioError
 
         try:
             a, b, note = compare_settings(data.value, objective.value, i, j)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import ScenarioConfig
 from ..model import EGovModel
-from ..runner import OUTPUT_FILES, result_of, write_outputs
+from ..runs.runner import OUTPUT_FILES, result_of, write_outputs
 
 
 def run_files(model: EGovModel, config: ScenarioConfig, source: str) -> dict[str, bytes]:

@@ -68,8 +68,8 @@ class Sim:
 
     def redraw(self) -> None:
         """Rebuild what the charts show from the models (and the replication summary)."""
-        from .. import kpis as kpi_module
-        from ..narrative import narrative
+        from ..outputs import kpis as kpi_module
+        from ..outputs.narrative import narrative
         from . import charts
 
         with self.lockstep.lock:
@@ -118,7 +118,7 @@ def pending_changes(current: Sim | None, wanted: tuple[Any, ...], seed: Any) -> 
 
 def check(wanted: tuple[Any, ...], seed: Any) -> str | None:
     """The error the controls would give at Reset (naming its source), or None."""
-    from ..scenario_io import ScenarioError
+    from ..io.scenario_io import ScenarioError
     from .session import build_config
 
     try:

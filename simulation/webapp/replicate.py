@@ -5,14 +5,14 @@ Pure Python (no Solara, no UI): the app constructs a :class:`Replications`, call
 (or refreshes from ``on_progress``).
 
 Seeds are those of ``egov-sim compare``: replication ``i`` runs with
-``simulation.seeds.replication_seeds(seed, n)[i]``, and A and B use the same seed in each
+``simulation.runs.seeds.replication_seeds(seed, n)[i]``, and A and B use the same seed in each
 replication (common random numbers, so they are compared as pairs). Runs go in the order of
-:func:`simulation.compare.compare` (replication 0: A, B; replication 1: A, B; ...), one at a
+:func:`simulation.runs.compare.compare` (replication 0: A, B; replication 1: A, B; ...), one at a
 time in one daemon thread, so a replication is complete as soon as its B run has finished and
 the KPI table of ``summary()`` equals ``compare(...).table`` for the same master seed and n.
 
 The bands of ``summary()`` are the 95 % confidence interval of the *mean curve* (t interval
-over replications, month by month, as :func:`simulation.stats.mean_ci`), not the spread of
+over replications, month by month, as :func:`simulation.runs.stats.mean_ci`), not the spread of
 single runs: with more replications they narrow even though runs stay as varied as before.
 """
 
@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 
 from ..config import RELATIONS, ScenarioConfig
-from ..kpis import KPI_INFO
-from ..runner import run
-from ..scorecard import CELLS, PERSPECTIVES
-from ..seeds import replication_seeds
-from ..stats import censor, is_time_to_event, mean_ci, reached
+from ..outputs.kpis import KPI_INFO
+from ..outputs.scorecard import CELLS, PERSPECTIVES
+from ..runs.runner import run
+from ..runs.seeds import replication_seeds
+from ..runs.stats import censor, is_time_to_event, mean_ci, reached
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _records(frame) -> list[dict[str, Any]]:
 
 def band(arr: np.ndarray, level: float = LEVEL) -> dict[str, list[float | None]]:
     """Per column of ``arr`` (runs x months): mean and t interval of the mean, like
-    :func:`simulation.stats.mean_ci` column by column (NaN dropped; no interval below 2 runs)."""
+    :func:`simulation.runs.stats.mean_ci` column by column (NaN dropped; no interval below 2 runs)."""
     from scipy import stats
 
     arr = np.asarray(arr, dtype=float)
@@ -162,7 +162,7 @@ class Replications:
                 f"parameter ensemble must be one of {', '.join(ENSEMBLES[1:])} or None, got {ensemble!r}"
             )
         if self.ensemble:
-            from ..ensemble import EnsembleSpec, configure, make_draws
+            from ..runs.ensemble import EnsembleSpec, configure, make_draws
 
             draws = make_draws(EnsembleSpec(self.ensemble, self.n), self.seed)
             self.run_configs = [
@@ -247,7 +247,7 @@ class Replications:
             # Imported here, off the UI thread, so the first summary() does not pay for them.
             import scipy.stats  # noqa: F401
 
-            from .. import compare  # noqa: F401
+            from ..runs import compare  # noqa: F401
 
             for job, (i, k) in enumerate(self._jobs):
                 if self._cancel.is_set():
@@ -300,12 +300,12 @@ class Replications:
         - ``bands``: ``{label: {series: {"mean", "low", "high"}}}`` for :data:`BAND_SERIES`: mean
           curve and the 95 % t confidence interval *of the mean* per month (not the spread of
           runs); None where undefined (no interval below 2 replications);
-        - ``kpis``: compare: the rows of :func:`simulation.compare.kpi_table` (A and B means,
+        - ``kpis``: compare: the rows of :func:`simulation.runs.compare.kpi_table` (A and B means,
           paired B - A with 95 % CI, ``p_paired``, ``n_pairs``, reached counts and the
           difference among reached pairs for time-to-event KPIs); single: per KPI ``mean``,
           ``ci_low``, ``ci_high``, ``n`` and ``reached`` (time-to-event KPIs), censored as
-          :mod:`simulation.stats` (never = horizon + 1: restricted mean);
-        - ``scorecard``: compare: rows of :func:`simulation.compare.scorecard_table`; single:
+          :mod:`simulation.runs.stats` (never = horizon + 1: restricted mean);
+        - ``scorecard``: compare: rows of :func:`simulation.runs.compare.scorecard_table`; single:
           per cell mean with its 95 % CI;
         - ``note``: one line on n and what the intervals mean.
 
@@ -368,7 +368,7 @@ class Replications:
         )
 
     def _compare_rows(self, runs: list[list[_Run]]) -> tuple[list[dict], list[dict]]:
-        from ..compare import kpi_table, scorecard_table
+        from ..runs.compare import kpi_table, scorecard_table
 
         labels = (self.labels[0], self.labels[1])
         frame = self._frame(runs)

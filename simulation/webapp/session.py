@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from ..config import ScenarioConfig
-from ..docs import _plain_range
+from ..io.scenario_io import ScenarioError, deep_merge, load_scenario, shipped_scenarios, validate
 from ..model import EGovModel
-from ..scenario_io import ScenarioError, deep_merge, load_scenario, shipped_scenarios, validate
+from ..outputs.docs import _plain_range
 
 DEFAULT_SCENARIO = "municipality_building_housing"
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import RELATIONS
-from ..scorecard import CELLS, PERSPECTIVES, cell_score, compute
+from ..outputs.scorecard import CELLS, PERSPECTIVES, cell_score, compute
 
 if TYPE_CHECKING:
     from ..model import EGovModel
@@ -54,7 +54,7 @@ _STOPS = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in RDYLGN], 
 
 
 def score_colour(score: float | None) -> str:
-    """Colour of a cell score in [-1, 1] (:func:`~simulation.scorecard.cell_score`): the
+    """Colour of a cell score in [-1, 1] (:func:`~simulation.outputs.scorecard.cell_score`): the
     RdYlGn scale, red -1 (worse), pale yellow 0, green +1 (better); grey if None/NaN."""
     if score is None or not math.isfinite(score):
         return NA_COLOUR
@@ -155,7 +155,7 @@ def scorecard_html(
 
     ``models``: one model or ``scorecard.compute`` matrix, or a sequence of them (side by
     side, captioned with ``labels``). Each cell shows its value with unit and an arrow for
-    its direction; the colour is :func:`~simulation.scorecard.cell_score` on the RdYlGn
+    its direction; the colour is :func:`~simulation.outputs.scorecard.cell_score` on the RdYlGn
     scale, as in the CLI figures: green = better, red = worse in that cell's direction,
     grey "n/a" = not applicable. A legend follows the tables.
     """

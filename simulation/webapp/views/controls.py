@@ -74,7 +74,7 @@ def ConfigControls(
 ):
     """Scenario picker and every lever, grouped. Loading a scenario resets the levers to
     the file's values and (for A) the seed to the file's ``[run] seed``."""
-    from ...scenario_io import ScenarioError, load_scenario
+    from ...io.scenario_io import ScenarioError, load_scenario
     from ..session import GROUPS, LEVERS, Settings, scenario_choices
 
     problem = solara.use_reactive(None)

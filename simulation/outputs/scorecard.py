@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import RELATIONS
+from ..config import RELATIONS
 
 if TYPE_CHECKING:
-    from .model import EGovModel
+    from ..model import EGovModel
 
 PERSPECTIVES = (
     "public_administration",
@@ -119,7 +119,7 @@ FORMULAS: dict[str, dict[str, str]] = {
 
 def compute(model: EGovModel) -> dict[str, dict[str, float]]:
     """The 5 x 4 matrix as ``{perspective: {relation: value}}``; NaN = not applicable."""
-    from .service_models import required_links
+    from ..strategies.service_models import required_links
 
     cfg = model.config
     parties = model.parties

@@ -22,7 +22,7 @@ from pathlib import Path
 
 KINDS = ("scenarios", "experiments", "data")
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 _CHECKOUT = _PACKAGE.parent
 _stack = contextlib.ExitStack()
 atexit.register(_stack.close)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ImplementationConfig, NegotiationConfig
+from ..config import ImplementationConfig, NegotiationConfig
 
 
 def rework_share(cfg: NegotiationConfig) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import LegitimacyConfig
+from ..config import LegitimacyConfig
 
 
 def expectation(service_focus: float, cfg: LegitimacyConfig) -> float:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .config import RELATIONS
+from ..config import RELATIONS
 
 COST_KINDS = ("investment", "overrun", "compensation", "channel_fees", "consultation", "participation")
 EXTERNAL = ("suppliers", "savings")

@@ -6,5 +6,5 @@ class ScenarioError(ValueError):
     """A scenario (or experiment) file or override is invalid; the message says why."""
 
 
-# Public home and pickled name as before: ``simulation.scenario_io.ScenarioError``.
-ScenarioError.__module__ = "simulation.scenario_io"
+# Public home and pickled name as before: ``simulation.io.scenario_io.ScenarioError``.
+ScenarioError.__module__ = "simulation.io.scenario_io"

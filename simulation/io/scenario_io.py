@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .config import PartyGroup, ScenarioConfig, scalar_parameters
+from ..config import PartyGroup, ScenarioConfig, scalar_parameters
 from .errors import ScenarioError
 
 #: Bytes of memory one citizen costs in a run (agent object, state arrays, network at

@@ -14,7 +14,7 @@ R0 the party's baseline.
 
 from __future__ import annotations
 
-from .config import ResistanceConfig
+from ..config import ResistanceConfig
 
 
 def step(

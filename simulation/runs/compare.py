@@ -2,7 +2,7 @@
 
 Replication ``i`` of A and of B run with the same seed, so every KPI and scorecard cell is
 compared over *pairs* (paired t interval of B - A, as ``scipy.stats.ttest_rel``).
-Time-to-event KPIs follow the one censoring rule of :mod:`simulation.stats`: never within
+Time-to-event KPIs follow the one censoring rule of :mod:`simulation.runs.stats`: never within
 the horizon counts as horizon + 1 (restricted mean time), with the runs that reached the
 event per arm and, with at least ``MIN_REACHED`` such pairs, the difference among pairs in
 which both reached.
@@ -15,15 +15,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_replace
-from .config import RELATIONS, ScenarioConfig
-from .kpis import KPI_INFO
-from .runner import RunResult, run
-from .scorecard import CELLS, PERSPECTIVES
+from ..config import RELATIONS, ScenarioConfig
+from ..io.atomic import atomic_replace
+from ..outputs.kpis import KPI_INFO
+from ..outputs.scorecard import CELLS, PERSPECTIVES
+from .runner import RunResult, run_job
 from .seeds import replication_seeds
 from .stats import TOO_FEW, compare_times, is_time_to_event, paired
 
@@ -53,9 +54,8 @@ class Comparison:
     ensemble_label: str = ""
 
 
-def _one(args: tuple[ScenarioConfig, int]) -> RunResult:
-    config, seed = args
-    return run(config, seed=seed)
+#: One run of a pair (kept under its old name: ``runner.run_job``).
+_one = run_job
 
 
 def verdict(direction: str, low: float, high: float) -> str:
@@ -66,6 +66,17 @@ def verdict(direction: str, low: float, high: float) -> str:
         up = low > 0
         return "B better" if up == (direction == "higher") else "B worse"
     return "no clear difference"
+
+
+def _ab_columns(labels: tuple[str, str], va: np.ndarray, vb: np.ndarray, res: Any) -> dict[str, float]:
+    """A's and B's means (NaN where no run has a value) and the paired B - A with its CI."""
+    return {
+        labels[0]: float(np.nanmean(va)) if np.isfinite(va).any() else np.nan,
+        labels[1]: float(np.nanmean(vb)) if np.isfinite(vb).any() else np.nan,
+        "difference": res.difference,
+        "ci_low": res.ci_low,
+        "ci_high": res.ci_high,
+    }
 
 
 def kpi_table(frame: pd.DataFrame, labels: tuple[str, str], horizons: tuple[int, int]) -> pd.DataFrame:
@@ -103,12 +114,7 @@ def kpi_table(frame: pd.DataFrame, labels: tuple[str, str], horizons: tuple[int,
             }
         else:
             res = paired(va, vb)
-            row |= {
-                labels[0]: float(np.nanmean(va)) if np.isfinite(va).any() else np.nan,
-                labels[1]: float(np.nanmean(vb)) if np.isfinite(vb).any() else np.nan,
-                "difference": res.difference,
-                "ci_low": res.ci_low,
-                "ci_high": res.ci_high,
+            row |= _ab_columns(labels, va, vb, res) | {
                 "p_paired": res.p,
                 "n_pairs": res.n,
                 "reached_a": np.nan,
@@ -142,11 +148,7 @@ def scorecard_table(frame: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFram
                     "indicator": cell.indicator,
                     "unit": cell.unit,
                     "direction": f"{cell.direction} is better",
-                    labels[0]: float(np.nanmean(va)) if np.isfinite(va).any() else np.nan,
-                    labels[1]: float(np.nanmean(vb)) if np.isfinite(vb).any() else np.nan,
-                    "difference": res.difference,
-                    "ci_low": res.ci_low,
-                    "ci_high": res.ci_high,
+                    **_ab_columns(labels, va, vb, res),
                     "n_pairs": res.n,
                     "verdict": verdict(cell.direction, res.ci_low, res.ci_high),
                 }
@@ -170,7 +172,7 @@ def compare(
     """Run ``a`` and ``b`` with the same seed in each replication (common random numbers)
     and tabulate each KPI's and scorecard cell's mean difference B - A with a paired 95 % t interval.
 
-    With ``draws`` (parameter draws, :mod:`simulation.ensemble`) every draw runs every
+    With ``draws`` (parameter draws, :mod:`simulation.runs.ensemble`) every draw runs every
     replication seed in both A and B (common parameters and common random numbers), except
     the ``pinned`` parameters of each arm; the tables then pool draws x replications and
     :attr:`Comparison.ensemble` tells how the difference varies over the draws."""
@@ -294,7 +296,7 @@ def ensemble_table(
 
 
 def write(comp: Comparison, out_dir: Path, title: str) -> None:
-    from .plotting import plot_bands, plot_compare_series, plot_scorecard_difference
+    from ..outputs.plotting import plot_bands, plot_compare_series, plot_scorecard_difference
 
     with atomic_replace(out_dir) as tmp:
         comp.table.to_csv(tmp / "comparison.csv", index=False)

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import kpis as kpi_module, scorecard as scorecard_module
-from .atomic import atomic_replace
-from .config import ScenarioConfig
-from .model import EGovModel
-from .narrative import EVENT_COLUMNS, narrative
+from ..config import ScenarioConfig
+from ..io.atomic import atomic_replace
+from ..model import EGovModel
+from ..outputs import kpis as kpi_module, scorecard as scorecard_module
+from ..outputs.narrative import EVENT_COLUMNS, narrative
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .plot_process import Plotter
+    from ..outputs.plot_process import Plotter
 
 OUTPUT_FILES = ("timeseries.csv", "kpis.json", "scorecard.csv", "events.csv", "manifest.json", "adoption.png")
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "networkx", "pydantic")
@@ -79,7 +79,7 @@ def run(
     start = time.perf_counter()
     if seed is not None or steps is not None:
         # Validated like a scenario file's [run] section (model_copy would skip the checks).
-        from .scenario_io import deep_merge, validate
+        from ..io.scenario_io import deep_merge, validate
 
         changes = {k: v for k, v in (("seed", seed), ("months", steps)) if v is not None}
         what = ", ".join(f"{'steps' if k == 'months' else k}={v!r}" for k, v in changes.items())
@@ -88,6 +88,13 @@ def run(
     while model.running and model.steps < model.months:
         model.step()
     return result_of(model, config, time.perf_counter() - start, keep_model=keep_model)
+
+
+def run_job(job: tuple[ScenarioConfig, int]) -> RunResult:
+    """``run(config, seed=seed)`` for a ``(config, seed)`` pair: the task a process pool maps
+    (module level, so it pickles)."""
+    config, seed = job
+    return run(config, seed=seed)
 
 
 def result_of(
@@ -164,7 +171,7 @@ def write_outputs(
     with matplotlib (in ``plotter``, a helper process, when given)."""
     if figure not in FIGURES:
         raise ValueError(f"figure: {figure!r} is not one of {', '.join(FIGURES)}")
-    from .csvout import rows_to_csv, to_csv
+    from ..io.csvout import rows_to_csv, to_csv
 
     with atomic_replace(out_dir) as tmp:
         # The bytes pandas would write, without importing pandas when the data are plain.
@@ -185,15 +192,15 @@ def write_outputs(
         if extra is not None:
             extra(tmp)
         if figure == "quick":
-            from .lineplot import draw_run
+            from ..outputs.lineplot import draw_run
 
             draw_run(result.series, run_title(result), tmp / "adoption.png")
         elif plotter is not None:
             plotter.wait()
         else:
-            from .plotting import plot_run
+            from ..outputs.plotting import plot_run
 
-            plot_run(result, tmp / "adoption.png")
+            plot_run(result.timeseries, run_title(result), tmp / "adoption.png")
     return out_dir
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-if TYPE_CHECKING:
-    from .runner import RunResult
 
 #: No software/version stamp, so the same run gives the same PNG bytes.
 PNG_METADATA = {"Software": None}
@@ -24,12 +21,10 @@ def save(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=110, metadata=meta)
 
 
-def plot_run(result: RunResult, path: Path) -> None:
-    """Adoption with service quality and integration; trust, resistance, legitimacy."""
-    ts = {k: result.timeseries[k].to_numpy() for k in result.timeseries.columns}
-    from .runner import run_title
-
-    draw_run(ts, run_title(result), path)
+def plot_run(timeseries: Mapping[str, Any], title: str, path: Path) -> None:
+    """Adoption with service quality and integration; trust, resistance, legitimacy.
+    ``timeseries``: a run's time-series columns (a ``DataFrame`` or a mapping of arrays)."""
+    draw_run({k: np.asarray(timeseries[k]) for k in timeseries}, title, path)
 
 
 def draw_run(ts: Mapping[str, np.ndarray], title: str, path: Path) -> None:
@@ -176,7 +171,7 @@ def plot_scorecard_difference(table, labels: tuple[str, str], path: Path, banner
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from .config import RELATIONS
+    from ..config import RELATIONS
     from .scorecard import PERSPECTIVES
 
     names = list(VERDICT_COLOURS)

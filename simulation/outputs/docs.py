@@ -6,7 +6,7 @@ from typing import Any, get_args
 
 from pydantic.fields import FieldInfo
 
-from .config import PartyGroup, ScenarioConfig, Section
+from ..config import PartyGroup, ScenarioConfig, Section
 
 
 def _range(field: FieldInfo) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from .config import LearningConfig
+from ..config import LearningConfig
 
 
 def learns(cfg: LearningConfig) -> bool:

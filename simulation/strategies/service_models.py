@@ -13,22 +13,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import ScenarioConfig, ServiceModelParams
+from ..config import ScenarioConfig, ServiceModelParams
+from .registry import registrar
 
 if TYPE_CHECKING:
-    from .agents import Party
-    from .model import EGovModel
+    from ..agents import Party
+    from ..protocols import ModelView
 
 SERVICE_MODELS: dict[str, type[ServiceModel]] = {}
 
 
-def register(name: str):
-    def deco(cls: type[ServiceModel]) -> type[ServiceModel]:
-        cls.name = name
-        SERVICE_MODELS[name] = cls
-        return cls
-
-    return deco
+register = registrar(SERVICE_MODELS)
 
 
 _REQUIRED: dict[bytes, np.ndarray] = {}
@@ -112,15 +107,15 @@ class ServiceModel(ABC):
     def params_for(self, party: Party) -> ServiceModelParams:
         """The profile that applies to ``party``."""
 
-    def required_count(self, model: EGovModel) -> int:
+    def required_count(self, model: ModelView) -> int:
         """Number of back-office links the service needs (``linking`` is a share of it)."""
         return int(required_links(model.department_mask).sum()) if self.links_files else 0
 
-    def levels(self, model: EGovModel) -> tuple[float, float]:
+    def levels(self, model: ModelView) -> tuple[float, float]:
         """``(service_level, linking)`` of this month, computed once."""
         return self.service_level(model), self.linking(model)
 
-    def link_matrix(self, model: EGovModel) -> np.ndarray | None:
+    def link_matrix(self, model: ModelView) -> np.ndarray | None:
         """Boolean (upper-triangular) matrix of working back-office links, None if the
         service model links no back offices."""
         if not self.links_files:
@@ -133,11 +128,11 @@ class ServiceModel(ABC):
         )
 
     @abstractmethod
-    def service_level(self, model: EGovModel) -> float:
+    def service_level(self, model: ModelView) -> float:
         """Service quality (integration) or reach (fragmentation), 0..1."""
 
     @abstractmethod
-    def linking(self, model: EGovModel) -> float:
+    def linking(self, model: ModelView) -> float:
         """Share of files linked across back offices (privacy exposure), 0..1."""
 
     @property
@@ -161,14 +156,14 @@ class Integration(ServiceModel):
     def params_for(self, party: Party) -> ServiceModelParams:
         return self.config.integration
 
-    def service_level(self, model: EGovModel) -> float:
+    def service_level(self, model: ModelView) -> float:
         return self.levels(model)[0]
 
-    def levels(self, model: EGovModel) -> tuple[float, float]:
+    def levels(self, model: ModelView) -> tuple[float, float]:
         linking = self.linking(model)
         return self.config.integration.quality_ceiling * linking, linking
 
-    def linking(self, model: EGovModel) -> float:
+    def linking(self, model: ModelView) -> float:
         return link_share(
             model.integrated_mask(),
             model.pair_trust,
@@ -195,7 +190,7 @@ class Fragmentation(ServiceModel):
     def params_for(self, party: Party) -> ServiceModelParams:
         return self.config.fragmentation
 
-    def service_level(self, model: EGovModel) -> float:
+    def service_level(self, model: ModelView) -> float:
         integrated = model.integrated_mask()
         dept = model.department_mask
         dept_share = float(integrated[dept].mean()) if dept.any() else 1.0
@@ -205,7 +200,7 @@ class Fragmentation(ServiceModel):
 
     links_files = False
 
-    def linking(self, model: EGovModel) -> float:
+    def linking(self, model: ModelView) -> float:
         return 0.0  # a separate system per task: no files are linked
 
     @property
@@ -227,14 +222,14 @@ class Hybrid(ServiceModel):
     offices as under integration and both halves use the integration link share.
     """
 
-    def link_matrix(self, model: EGovModel) -> np.ndarray | None:
+    def link_matrix(self, model: ModelView) -> np.ndarray | None:
         links = super().link_matrix(model)
         if links is not None and self.config.hybrid.partner_channels:
             dept = model.department_mask
             links = links & np.outer(dept, dept)
         return links
 
-    def required_count(self, model: EGovModel) -> int:
+    def required_count(self, model: ModelView) -> int:
         if not self.config.hybrid.partner_channels:
             return super().required_count(model)
         d = int(model.department_mask.sum())
@@ -244,7 +239,7 @@ class Hybrid(ServiceModel):
         channel = party.kind == "partner" and self.config.hybrid.partner_channels
         return self.config.fragmentation if channel else self.config.integration
 
-    def _parts(self, model: EGovModel) -> tuple[float, float]:
+    def _parts(self, model: ModelView) -> tuple[float, float]:
         integrated = model.integrated_mask()
         dept = model.department_mask
         if not self.config.hybrid.partner_channels:
@@ -257,12 +252,12 @@ class Hybrid(ServiceModel):
         reach = reach_share(model.reach[partners], integrated[partners]) if partners.any() else links
         return links, reach
 
-    def service_level(self, model: EGovModel) -> float:
+    def service_level(self, model: ModelView) -> float:
         links, reach = self._parts(model)
         i, f = self.config.integration, self.config.fragmentation
         return 0.5 * i.quality_ceiling * links + 0.5 * f.quality_ceiling * reach
 
-    def linking(self, model: EGovModel) -> float:
+    def linking(self, model: ModelView) -> float:
         return self._parts(model)[0]
 
     @property

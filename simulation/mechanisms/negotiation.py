@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import NegotiationConfig
+from ..config import NegotiationConfig
 
 
 def issues_to_settle(breadth: int, detail: float, cfg: NegotiationConfig) -> int:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .scenario_io import ScenarioError
+from ..io.scenario_io import ScenarioError
 
 PRIORS_FILE = "priors.toml"
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular")
@@ -74,7 +74,7 @@ class Prior:
 
 def _bounds(name: str) -> tuple[float, float, bool]:
     """Allowed range of a parameter (low, high, is integer); group scales: [0, SCALE_MAX]."""
-    from .config import PartyGroup, ScenarioConfig
+    from ..config import PartyGroup, ScenarioConfig
 
     if ".scale." in name:
         return 0.0, 10.0, False
@@ -143,7 +143,7 @@ def _check(entry: Mapping[str, Any], where: str, known: set[str]) -> Prior:
 def read_priors(path: Path) -> tuple[Prior, ...]:
     """Read and check a priors file; every problem is one :class:`ScenarioError` naming the
     file, the entry and the key."""
-    from .experiments.spec import known_parameters
+    from ..io.parameters import known_parameters
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -169,7 +169,7 @@ def read_priors(path: Path) -> tuple[Prior, ...]:
 @cache
 def shipped_priors() -> tuple[Prior, ...]:
     """The priors that ship with the package (``data/priors.toml``)."""
-    from .resources import data_file
+    from ..io.resources import data_file
 
     return read_priors(data_file(PRIORS_FILE))
 
@@ -182,7 +182,7 @@ def apply_draw(data: Mapping[str, Any], draw: Mapping[str, float], priors: Seque
     """The scenario ``data`` (nested dict of a validated config) with ``draw`` applied:
     absolute values set, ``scale`` values multiplying the scenario's own value, each clipped
     to the parameter's range (integers rounded)."""
-    from .experiments.spec import GROUP_SCALES, apply_values
+    from ..io.parameters import GROUP_SCALES, apply_values
 
     by_name = {p.name: p for p in priors}
     values: dict[str, Any] = {}

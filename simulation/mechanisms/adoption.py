@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import CitizensConfig
+from ..config import CitizensConfig
 from .network import NeighbourCounts, adopted_neighbour_share, small_world, to_scipy
 
 if TYPE_CHECKING:

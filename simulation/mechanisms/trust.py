@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .config import TrustConfig
+from ..config import TrustConfig
 
 
 def build(trust: ArrayLike, ceiling: ArrayLike, size: ArrayLike, cfg: TrustConfig) -> np.ndarray:

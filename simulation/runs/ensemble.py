@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..io.scenario_io import ScenarioError
 from .priors import Prior, apply_draw, shipped_priors
-from .scenario_io import ScenarioError
 
 POSTERIOR_FILE = "posterior.csv"
 PROVENANCE_FILE = "posterior.json"
@@ -87,7 +87,7 @@ def read_posterior(path: Any, priors: Sequence[Prior]) -> Posterior:
 @cache
 def shipped_posterior() -> Posterior | None:
     """The posterior that ships with the package, or None if none was calibrated yet."""
-    from .resources import data_file
+    from ..io.resources import data_file
 
     path = data_file(POSTERIOR_FILE)
     return read_posterior(path, shipped_priors()) if path.is_file() else None
@@ -163,7 +163,7 @@ def make_draws(
 def configure(config: Any, draw: Mapping[str, float], pinned: Iterable[str] = (), source: str = "") -> Any:
     """``config`` (a :class:`ScenarioConfig`) with ``draw`` applied, except the ``pinned``
     parameters (those the user set explicitly, e.g. by ``--set``)."""
-    from .scenario_io import validate
+    from ..io.scenario_io import validate
 
     keep = set(pinned)
     free = {k: v for k, v in draw.items() if k not in keep}
@@ -222,7 +222,7 @@ def run_ensemble(
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from .compare import _one
+    from .runner import run_job as _one
     from .seeds import replication_seeds
 
     seeds = replication_seeds(master, replications)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import EGovModel
+    from ..model import EGovModel
 
 #: KPI name -> (unit, meaning); the public columns of kpis.json and sweep tables.
 KPI_INFO: dict[str, tuple[str, str]] = {

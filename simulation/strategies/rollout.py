@@ -10,24 +10,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
-from .config import ScenarioConfig
+from ..config import ScenarioConfig
+from .registry import registrar
 
 if TYPE_CHECKING:
-    from .agents import Party
-    from .model import EGovModel
+    from ..agents import Party
+    from ..protocols import ModelView
 
 ROLLOUTS: dict[str, type[Rollout]] = {}
 DECIDED = {"committed", "integrating", "integrated", "refused", "withdrawn"}
 FINISHED = {"integrated", "refused", "withdrawn"}
 
 
-def register(name: str):
-    def deco(cls: type[Rollout]) -> type[Rollout]:
-        cls.name = name
-        ROLLOUTS[name] = cls
-        return cls
-
-    return deco
+register = registrar(ROLLOUTS)
 
 
 class Rollout(ABC):
@@ -38,14 +33,14 @@ class Rollout(ABC):
         self.waves: list[list[Party]] = []
         self.last_opened: int | None = None
 
-    def order(self, model: EGovModel) -> list[Party]:
+    def order(self, model: ModelView) -> list[Party]:
         return sorted(model.parties, key=lambda p: (-p.readiness, p.index))
 
     @abstractmethod
-    def to_open(self, model: EGovModel) -> list[Party]:
+    def to_open(self, model: ModelView) -> list[Party]:
         """Parties to open this month (all of them ``waiting``)."""
 
-    def open(self, model: EGovModel) -> list[Party]:
+    def open(self, model: ModelView) -> list[Party]:
         wave = self.to_open(model)
         if wave:
             self.waves.append(wave)
@@ -57,7 +52,7 @@ class Rollout(ABC):
 class BigBang(Rollout):
     """Every party in negotiation at month 0."""
 
-    def to_open(self, model: EGovModel) -> list[Party]:
+    def to_open(self, model: ModelView) -> list[Party]:
         return self.order(model) if not self.waves else []
 
 
@@ -67,7 +62,7 @@ class Phased(Rollout):
     months apart; with ``wait_for_previous`` a wave waits until every party of the previous
     one decided."""
 
-    def to_open(self, model: EGovModel) -> list[Party]:
+    def to_open(self, model: ModelView) -> list[Party]:
         cfg = self.config.rollout
         waiting = [p for p in self.order(model) if p.state == "waiting"]
         if not waiting:
@@ -86,7 +81,7 @@ class Phased(Rollout):
 class Pilot(Rollout):
     """A pilot of ``pilot_size`` parties; the rest all at once when the pilot finished."""
 
-    def to_open(self, model: EGovModel) -> list[Party]:
+    def to_open(self, model: ModelView) -> list[Party]:
         waiting = [p for p in self.order(model) if p.state == "waiting"]
         if not self.waves:
             return waiting[: self.config.rollout.pilot_size]

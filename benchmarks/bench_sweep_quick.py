@@ -11,6 +11,12 @@ they import the model once, not per sweep). Efficiency = T(1 worker) / (2 x T(2 
 per round; the median is printed. Every sweep's kpis.parquet and timeseries.parquet are
 compared byte for byte with the 1-worker sweep's.
 
+Also printed, labelled as such and not instead of the target: the efficiency inside
+``sweep()`` (the manifest's ``execution.elapsed_s``: design, runs, consolidation; without
+Python's start, imports and exit), and the whole-process bound, the efficiency the
+2-worker sweep would reach if everything inside ``sweep()`` ran twice as fast:
+T1 / (2 (S + E1 / 2)) with S = T1 - E1 the serial rest.
+
 Targets (issue 22): >= 0.9 with 2 workers, >= 0.85 on Dask.
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
 import socket
 import statistics
@@ -70,6 +77,11 @@ def timed(args: list[str], out: Path) -> float:
     return time.perf_counter() - t
 
 
+def inside(out: Path) -> float:
+    """Seconds spent inside ``sweep()``, from the manifest."""
+    return float(json.loads((out / "manifest.json").read_text())["execution"]["elapsed_s"])
+
+
 def same(a: Path, b: Path) -> bool:
     return all(filecmp.cmp(a / f, b / f, shallow=False) for f in ("kpis.parquet", "timeseries.parquet"))
 
@@ -89,6 +101,7 @@ def main() -> int:
                 load = os.getloadavg()
                 print(f"{name} --quick: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
                 times: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "Dask": []}
+                within: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "Dask": []}
                 modes = {"1 worker": ["--workers", "1"], "2 workers": ["--workers", "2"]}
                 if address:
                     modes["Dask"] = ["--cluster", address]
@@ -96,6 +109,7 @@ def main() -> int:
                     for mode, flags in modes.items():
                         out = tmp / f"{name}-{mode.replace(' ', '_')}-{r}"
                         times[mode].append(timed([name, "--quick", *flags], out))
+                        within[mode].append(inside(out))
                         if mode != "1 worker" and not same(tmp / f"{name}-1_worker-{r}", out):
                             raise SystemExit(
                                 f"bench_sweep_quick: {name} {mode}: outputs differ from 1 worker"
@@ -113,6 +127,16 @@ def main() -> int:
                     line += f"(target >= {TARGETS[mode]}: {verdict})"
                     row += [f"{statistics.median(times[mode]):.2f} s", f"{eff:.2f}"]
                 print(line + "; outputs identical", flush=True)
+                e1 = within["1 worker"]
+                inner = statistics.median(a / (2 * b) for a, b in zip(e1, within["2 workers"], strict=True))
+                bound = statistics.median(t / (2 * (t - e + e / 2)) for t, e in zip(t1, e1, strict=True))
+                print(
+                    f"    inside sweep(): 1 worker {statistics.median(e1):.2f} s, 2 workers "
+                    f"{statistics.median(within['2 workers']):.2f} s, efficiency {inner:.2f}; serial rest "
+                    f"(start, imports, exit) {statistics.median(t - e for t, e in zip(t1, e1, strict=True)):.2f} s, "
+                    f"whole-process bound {bound:.2f}",
+                    flush=True,
+                )
                 rows.append(row)
         finally:
             for p in reversed(procs):

@@ -11,17 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from simulation.cli import main
 from simulation.experiments.design import make_design, run_info
+from simulation.experiments.parts import column_array
 from simulation.experiments.spec import (
     apply_values,
     load_experiment,
     shipped_experiments,
 )
 from simulation.experiments.sweep import FAIL_ENV, sweep
+from simulation.io.pools import START_ENV, start_method
 from simulation.io.scenario_io import ScenarioError
 from simulation.runs.seeds import derive_seed
 
@@ -230,6 +233,50 @@ def test_one_and_two_workers_give_identical_bytes(tiny_w1: tuple[Path, Path], tm
     assert set(ts["variable"]) == {"adoption", "integration"}
     assert sorted(ts["step"].unique()) == list(range(0, 25, 2))
     assert not (out1 / "parts").exists()
+
+
+def test_spawned_workers_give_the_same_bytes_as_forked(
+    tiny_w1: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers (the default with one thread) and spawned ones give equal files."""
+    path, out1 = tiny_w1
+    monkeypatch.setenv(START_ENV, "spawn")
+    assert start_method() == "spawn"
+    res = sweep(load_experiment(path), tmp_path / "spawn", workers=2, progress=False)
+    assert res.failures == 0
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (out1 / name).read_bytes() == (tmp_path / "spawn" / name).read_bytes(), name
+
+
+def test_bad_start_method_is_rejected_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(START_ENV, "teleport")
+    with pytest.raises(ScenarioError, match=rf"{START_ENV}='teleport'.*allowed: .*spawn"):
+        start_method()
+    monkeypatch.delenv(START_ENV)
+    assert start_method() in ("fork", "spawn")
+
+
+@pytest.mark.parametrize(
+    ("type_", "values"),
+    [
+        (pa.int64(), [3, None, -(2**62), 0]),
+        (pa.float64(), [0.1, None, float("nan"), -1e308, 2]),
+        (pa.bool_(), [True, None, False, True, True, False, None, True, False]),
+        (pa.string(), ["a", None, "", "ééé", "integration"]),
+        (pa.float64(), [1.5, 2.5]),
+        (pa.string(), []),
+    ],
+)
+def test_column_array_equals_pyarrow_conversion(type_: pa.DataType, values: list, tmp_path: Path) -> None:
+    """The pandas-free conversion gives the array pyarrow's own conversion gives."""
+    got, want = column_array(values, type_), pa.array(values, type_)
+    assert repr(got.to_pylist()) == repr(want.to_pylist())  # repr: nan equals nan
+    assert got.null_count == want.null_count
+    files = []
+    for name, arr in (("got", got), ("want", want)):
+        pq.write_table(pa.table({"c": arr}), tmp_path / name)
+        files.append((tmp_path / name).read_bytes())
+    assert files[0] == files[1]
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -65,6 +66,49 @@ TS_SCHEMA = pa.schema(
 )
 
 
+# ---------------------------------------------------------------------- without pandas
+# pyarrow imports pandas (about 0.3 s) the first time it converts Python values
+# (pa.array, Table.from_pydict, Table.take) or reads a Parquet file with read_table. A
+# sweep uses neither: it builds arrays from buffers and reads with ParquetFile.
+def column_array(values: list[Any], type_: pa.DataType) -> pa.Array:
+    """``values`` (None = null) as an Arrow array of ``type_`` (int64, float64, bool or
+    string): the same array ``pa.array(values, type_)`` gives."""
+    n = len(values)
+    valid = np.fromiter((v is not None for v in values), bool, n)
+    nulls = n - int(valid.sum())
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    if pa.types.is_string(type_):
+        data = [b"" if v is None else v.encode() for v in values]
+        offsets = np.zeros(n + 1, np.int32)
+        np.cumsum(np.fromiter(map(len, data), np.int32, n), out=offsets[1:])
+        buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
+    elif pa.types.is_boolean(type_):
+        bits = np.fromiter((bool(v) for v in values), bool, n)
+        buffers = [bitmap, pa.py_buffer(np.packbits(bits, bitorder="little"))]
+    elif pa.types.is_int64(type_) or pa.types.is_float64(type_):
+        dtype = np.int64 if pa.types.is_int64(type_) else np.float64
+        buffers = [bitmap, pa.py_buffer(np.array([0 if v is None else v for v in values], dtype))]
+    else:  # pragma: no cover - the schemas above use only these four types
+        raise TypeError(f"column_array: no conversion for {type_}")
+    return pa.Array.from_buffers(type_, n, buffers, null_count=nulls)
+
+
+def columns_table(columns: dict[str, list[Any]], schema: pa.Schema) -> pa.Table:
+    """``pa.Table.from_pydict(columns, schema=schema)``, without importing pandas."""
+    return pa.Table.from_arrays([column_array(columns[f.name], f.type) for f in schema], schema=schema)
+
+
+def read_parquet(
+    path: Path | str, schema: pa.Schema | None = None, columns: list[str] | None = None
+) -> pa.Table:
+    """``pq.read_table(path, schema=schema, columns=columns)`` for a file this module wrote,
+    without importing pandas."""
+    table = pq.ParquetFile(path).read(columns=columns)
+    if schema is not None and not table.schema.equals(schema):
+        table = table.cast(schema)
+    return table
+
+
 # ---------------------------------------------------------------------- parts on disk
 def _write_parquet(table: pa.Table, path: Path, row_group: int) -> None:
     """Write atomically (temp file, then rename) so a kill never leaves a torn file."""
@@ -95,7 +139,7 @@ def scan_parts(parts: Path) -> tuple[list[tuple[int, int, Path]], set[int]]:
     found = []
     for kp in sorted(parts.glob("part-*.kpis.parquet")):
         stem = kp.name.removesuffix(".kpis.parquet")
-        runs = pq.read_table(kp, columns=["run"]).column("run").to_pylist()
+        runs = read_parquet(kp, columns=["run"]).column("run").to_pylist()
         done.update(runs)
         found.append((runs[0], runs[-1], parts / stem))
     for tp in parts.glob("part-*.ts.parquet"):
@@ -143,8 +187,8 @@ def consolidate(exp: Experiment, out: Path, n_runs: int) -> None:
     for first, last, stem in parts:
         if first != expected:  # pragma: no cover - parts never overlap
             raise ScenarioError(f"{out}/parts: overlapping or missing runs at {expected}")
-        kpis.add(pq.read_table(f"{stem}.kpis.parquet", schema=kpi_schema(exp)))
-        ts.add(pq.read_table(f"{stem}.ts.parquet", schema=TS_SCHEMA))
+        kpis.add(read_parquet(f"{stem}.kpis.parquet", kpi_schema(exp)))
+        ts.add(read_parquet(f"{stem}.ts.parquet", TS_SCHEMA))
         expected = last + 1
     kpis.close()
     ts.close()

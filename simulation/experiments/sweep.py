@@ -24,9 +24,8 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ import pyarrow.parquet as pq
 
 from ..config import RELATIONS
 from ..io.parameters import apply_values
+from ..io.pools import process_pool
 from ..io.scenario_io import ScenarioError, validate
 from ..outputs.kpis import KPI_INFO
 from ..outputs.scorecard import PERSPECTIVES
@@ -49,8 +49,10 @@ from .parts import (
     _FixedGroups as _FixedGroups,
     _part_name as _part_name,
     _write_parquet as _write_parquet,
+    columns_table as columns_table,
     consolidate as consolidate,
     kpi_schema as kpi_schema,
+    read_parquet as read_parquet,
     scan_parts as scan_parts,
     scorecard_columns as scorecard_columns,
     write_part as write_part,
@@ -74,6 +76,12 @@ def _prepared(exp: Experiment) -> tuple[dict[str, Any], Design]:
 
 
 _PARENT: int | None = None
+
+
+def dask_setup(worker: Any) -> None:
+    """Hook of ``dask worker --preload simulation.experiments.sweep``: the worker imports
+    the model before its first task, not during it."""
+    from ..runs import ensemble as _ensemble, runner as _runner  # noqa: F401
 
 
 def _init_worker(parent: int) -> None:
@@ -138,6 +146,27 @@ def write_draws(exp: Experiment, out: Path) -> Path | None:
 
 def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
     """Run ``runs`` (run indices) of ``exp``; a run that raises becomes a row with its error."""
+    return tables(exp, *run_columns(exp, runs))
+
+
+def tables(
+    exp: Experiment, kpis: dict[str, list[Any]], ts: dict[str, list[Any]]
+) -> tuple[pa.Table, pa.Table]:
+    """The KPI and time-series tables of :func:`run_columns`' columns."""
+    return columns_table(kpis, kpi_schema(exp)), columns_table(ts, TS_SCHEMA)
+
+
+def _warm(exp: Experiment) -> None:
+    """What every run needs, imported and computed once: forked workers inherit it."""
+    from ..runs import ensemble as _ensemble, runner as _runner  # noqa: F401
+
+    _prepared(exp)
+
+
+def run_columns(exp: Experiment, runs: list[int]) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """:func:`run_batch` as plain columns (KPI rows, long time series). Workers return
+    these, not Arrow tables: building the first Arrow array imports pandas (about 0.4 s),
+    which a worker then never pays."""
     from ..runs.ensemble import configure
     from ..runs.runner import run
 
@@ -167,15 +196,15 @@ def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
         else:
             row.update({k: result.kpis.get(k) for k in exp.kpis})
             if exp.scorecard:
-                sc = result.scorecard.set_index(["perspective", "relation"])["value"]
+                cells = result.cells()
                 for p in PERSPECTIVES:
                     for r in RELATIONS:
-                        row[f"sc.{p}.{r}"] = float(sc.at[(p, r)])
-            frame = result.timeseries
-            steps = frame["step"].to_numpy()
+                        row[f"sc.{p}.{r}"] = cells[f"sc.{p}.{r}"]
+            # The plain columns, not result.timeseries: a worker then never imports pandas.
+            steps = np.asarray(result.series["step"], dtype=np.int64)
             keep = (steps % exp.every == 0) | (steps == steps[-1])
             for var in exp.series:
-                vals = frame[var].to_numpy(dtype=float)[keep]
+                vals = np.asarray(result.series[var], dtype=float)[keep]
                 ts["run"].extend([i] * len(vals))
                 ts["variable"].extend([var] * len(vals))
                 ts["step"].extend(steps[keep].tolist())
@@ -185,7 +214,7 @@ def run_batch(exp: Experiment, runs: list[int]) -> tuple[pa.Table, pa.Table]:
     for k in exp.kpis:  # KPIs are stored as float64 except booleans; None stays null
         if KPI_INFO[k][0] != "bool":
             rows[k] = [None if v is None else float(v) for v in rows[k]]
-    return pa.Table.from_pydict(rows, schema=schema), pa.Table.from_pydict(ts, schema=TS_SCHEMA)
+    return rows, ts
 
 
 def batches(todo: list[int], size: int) -> Iterator[list[int]]:
@@ -212,9 +241,7 @@ class SweepOutcome:
 
 
 def _executor_local(workers: int) -> tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]]:
-    pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(os.getpid(),)
-    )
+    pool = process_pool(workers, initializer=_init_worker, initargs=(os.getpid(),))
 
     def submit(fn: Callable[..., Any], *args: Any) -> Any:
         return pool.submit(fn, *args)
@@ -323,22 +350,27 @@ def default_batch(remaining: int, workers: int) -> int:
 
 
 def _run_local(
-    exp: Experiment, chunks: Iterator[list[int]], workers: int, record: Callable[..., None]
+    exp: Experiment,
+    chunks: Iterator[list[int]],
+    workers: int,
+    record: Callable[..., None],
+    pool: tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]],
 ) -> None:
-    """Run ``chunks`` on ``workers`` cores: ``workers - 1`` spawned processes and a thread
-    of this one.
+    """Run ``chunks`` on ``workers`` cores: ``pool``'s ``workers - 1`` processes (see
+    :mod:`simulation.io.pools`: forked from the CLI, they start at once) and a thread of
+    this one.
 
-    This process computes too instead of only waiting: it starts running tasks at once,
-    while its helpers start Python and import the model (about 0.7 s), and its own
-    bookkeeping (writing parts) happens while it waits for results. Every slot gets its
-    next task the moment it is free, so the last tasks end together. Every run depends
-    only on its index, so where a task runs does not change a bit of the results."""
+    This process computes too instead of only waiting, so spawned helpers (about 0.7 s to
+    start Python and import the model) cost no idle core, and its own bookkeeping (writing
+    parts) happens while it waits for results. Every slot gets its next task the moment it
+    is free, so the last tasks end together. Every run depends only on its index, so where
+    a task runs does not change a bit of the results."""
     from concurrent.futures import ThreadPoolExecutor
 
-    submit, close, done_any = _executor_local(workers - 1)
+    submit, close, done_any = pool
     here = ThreadPoolExecutor(1, thread_name_prefix="egov-sim-sweep")
-    slots = [lambda runs: here.submit(run_batch, exp, runs)]
-    slots += [lambda runs: submit(run_batch, exp, runs)] * (workers - 1)
+    slots = [lambda runs: here.submit(run_columns, exp, runs)]
+    slots += [lambda runs: submit(run_columns, exp, runs)] * (workers - 1)
     inflight: dict[Any, tuple[list[int], int]] = {}
     try:
         for slot, start in enumerate(slots):
@@ -381,12 +413,17 @@ def sweep(
     todo = [i for i in range(n_runs) if i not in done]
     n_workers = workers if cluster is None else max(workers, 1)
     size = exp.batch or default_batch(len(todo), n_workers)
-    bar = _progress(n_runs, len(done), exp.name) if progress else None
+    local = None
+    if cluster is None and workers > 1 and todo:
+        _warm(exp)
+        local = _executor_local(workers - 1)  # before the progress bar starts its thread
+    bar = None
     failures = 0
     ran = 0
 
-    def record(runs: list[int], kpis: pa.Table, ts: pa.Table) -> None:
+    def record(runs: list[int], kpi_columns: dict[str, list[Any]], ts_columns: dict[str, list[Any]]) -> None:
         nonlocal failures, ran
+        kpis, ts = tables(exp, kpi_columns, ts_columns)
         write_part(out / "parts", runs, kpis, ts)
         failures += kpis.num_rows - kpis.column("error").null_count
         ran += len(runs)
@@ -396,18 +433,19 @@ def sweep(
 
     chunks = batches(todo, size)
     try:
-        if cluster is None and workers <= 1:
-            for runs in chunks:
-                record(runs, *run_batch(exp, runs))
+        bar = _progress(n_runs, len(done), exp.name) if progress else None
+        if local is not None:
+            _run_local(exp, chunks, workers, record, local)
         elif cluster is None:
-            _run_local(exp, chunks, workers, record)
+            for runs in chunks:
+                record(runs, *run_columns(exp, runs))
         else:
             submit, close, done_any = _executor_dask(cluster, n_workers)
             try:
                 # Bounded in-flight tasks: results are written and dropped as they arrive.
                 inflight: dict[Any, list[int]] = {}
                 for runs in chunks:
-                    inflight[submit(run_batch, exp, runs)] = runs
+                    inflight[submit(run_columns, exp, runs)] = runs
                     if len(inflight) >= 2 * n_workers:
                         for fut in done_any(set(inflight)):
                             record(inflight.pop(fut), *fut.result())
@@ -419,6 +457,8 @@ def sweep(
     finally:
         if bar is not None:
             bar.close()
+        if local is not None:
+            local[1]()  # again, if the bar failed before the pool was used (idempotent)
     consolidate(exp, out, n_runs)
     failures_total = _count_failures(out)
     elapsed = time.perf_counter() - start
@@ -465,7 +505,7 @@ class TaskEngine:
 
 
 def _count_failures(out: Path) -> int:
-    col = pq.read_table(out / "kpis.parquet", columns=["error"]).column("error")
+    col = read_parquet(out / "kpis.parquet", columns=["error"]).column("error")
     return len(col) - col.null_count
 
 

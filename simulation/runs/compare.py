@@ -11,9 +11,7 @@ which both reached.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pandas as pd
 
 from ..config import RELATIONS, ScenarioConfig
 from ..io.atomic import atomic_replace
+from ..io.pools import process_pool
 from ..outputs.kpis import KPI_INFO
 from ..outputs.scorecard import CELLS, PERSPECTIVES
 from .runner import RunResult, run_job
@@ -188,7 +187,7 @@ def compare(
     jobs = [(cfg, s) for pair in arms for s in seeds for cfg in pair]
     results: list[RunResult] = []
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        with process_pool(workers) as pool:
             for i, res in enumerate(pool.map(_one, jobs)):
                 results.append(res)
                 if progress:

@@ -219,9 +219,7 @@ def run_ensemble(
 ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """Every draw x every replication seed of one scenario: one row per run (``draw``,
     ``replication``, ``seed`` and the KPIs) and the adoption curves, shape (runs, months + 1)."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
+    from ..io.pools import process_pool
     from .runner import run_job as _one
     from .seeds import replication_seeds
 
@@ -229,7 +227,7 @@ def run_ensemble(
     configs = [configure(config, d, pinned, "ensemble draw") for d in draws]
     jobs = [(c, s) for c in configs for s in seeds]
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        with process_pool(workers) as pool:
             results = []
             for res in pool.map(_one, jobs):
                 results.append(res)

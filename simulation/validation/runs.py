@@ -8,12 +8,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 
 from ..config import ScenarioConfig
+from ..io.pools import process_pool
 from ..io.scenario_io import load_scenario, validate
 from ..runs.runner import run
 from ..runs.seeds import replication_seeds
@@ -93,7 +93,8 @@ def default_workers() -> int:
 
 
 class Pool:
-    """A lazily started pool of ``workers`` spawned processes, reused across experiments
+    """A lazily started pool of ``workers`` processes (forked where safe, see
+    :mod:`simulation.io.pools`), reused across experiments
     (starting one costs seconds); ``workers`` ≤ 1 runs in this process."""
 
     def __init__(self, workers: int = 1):
@@ -108,7 +109,7 @@ class Pool:
             results = (outcome(j) for j in jobs)
         else:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+                self._executor = process_pool(self.workers)
             chunk = max(1, min(16, len(jobs) // (8 * self.workers)))
             results = self._executor.map(outcome, jobs, chunksize=chunk)
         out = []
@@ -131,7 +132,7 @@ class Pool:
 
 
 def run_jobs(jobs: Sequence[Job], workers: int | Pool = 1) -> list[dict[str, Any]]:
-    """Outcomes of ``jobs`` in order; more than one worker uses spawned processes."""
+    """Outcomes of ``jobs`` in order; more than one worker uses a process pool (forked where safe)."""
     if isinstance(workers, Pool):
         return workers.map(jobs)
     with Pool(workers) as pool:

@@ -1,7 +1,7 @@
 """Scale benchmark (issue 22): the whole `egov-sim run` process against the bare script.
 
     python benchmarks/bench_scale.py [--sizes 10000,100000,1000000,10000000] [--pairs 3]
-                                     [--baseline DIR]
+                                     [--baseline DIR] [--fixed-pairs 10]
 
 For each size, N citizens x 120 months of the default municipality: `egov-sim run` and
 benchmarks/bass_bare.py (the minimum a run must do) run as fresh processes in turn (A B A
@@ -12,8 +12,11 @@ per citizen. ``--baseline DIR`` adds a third command per pair: another checkout 
 package (a folder holding ``simulation/``, ``scenarios/`` ...) first on PYTHONPATH, for a
 before/after in the same rounds. The load average is printed before every size.
 
+Fixed cost (``--fixed-pairs`` rounds, 0 to skip): a 1-month run of 10,000 citizens against
+``python -c "import numpy, scipy.sparse"``, paired the same way.
+
 Targets (issue 22): ratio <= 2.0 at 10k, <= 1.6 at 100k, <= 1.5 at 1M and 10M; 10M at
-<= 3 GB peak (<= 300 B a citizen), 1M at <= 350 MB.
+<= 3 GB peak (<= 300 B a citizen), 1M at <= 350 MB; the 1-month 10k run <= 1.5x.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = {10_000: 2.0, 100_000: 1.6, 1_000_000: 1.5, 10_000_000: 1.5}
 TARGET_PEAK = {1_000_000: 350e6, 10_000_000: 3e9}
+TARGET_FIXED = 1.5
 CLI = "import sys; from simulation.cli import main; sys.exit(main())"
 
 
@@ -46,11 +50,11 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float,
     return wall, usage.ru_maxrss * 1024
 
 
-def ours(root: Path, n: int, out: Path) -> tuple[list[str], dict[str, str], Path]:
+def ours(root: Path, n: int, out: Path, months: int = 120) -> tuple[list[str], dict[str, str], Path]:
     """The run command of checkout ``root`` (run from there: ``-c`` puts the working folder
     first on the path)."""
     cmd = [sys.executable, "-c", CLI, "run", "municipality_building_housing"]
-    cmd += ["--citizens", str(n), "--steps", "120", "--out", str(out), "--force"]
+    cmd += ["--citizens", str(n), "--steps", str(months), "--out", str(out), "--force"]
     return cmd, {**os.environ, "PYTHONPATH": str(root)}, root
 
 
@@ -59,6 +63,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="10000,100000,1000000,10000000")
     ap.add_argument("--pairs", type=int, default=3, help="paired rounds per size (default 3)")
     ap.add_argument("--baseline", type=Path, help="another checkout to time in the same rounds")
+    ap.add_argument("--fixed-pairs", type=int, default=10, help="rounds of the 1-month run (0: skip)")
     args = ap.parse_args()
     if args.baseline:
         args.baseline = args.baseline.resolve()
@@ -66,6 +71,8 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        if args.fixed_pairs > 0:
+            fixed_cost(args.fixed_pairs, tmp)
         for n in sizes:
             load = os.getloadavg()
             print(f"{n:>10,} citizens: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
@@ -93,6 +100,25 @@ def main() -> int:
     for n, runs in rows:
         print(table_row(n, runs))
     return 0
+
+
+def fixed_cost(pairs: int, tmp: Path) -> None:
+    """The 1-month 10k run against importing numpy and scipy.sparse, paired."""
+    load = os.getloadavg()
+    print(f"fixed cost: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    bare = [sys.executable, "-c", "import numpy, scipy.sparse"]
+    o, b = [], []
+    for _ in range(pairs):
+        o.append(timed(*ours(ROOT, 10_000, tmp / "f", months=1))[0])
+        b.append(timed(bare, dict(os.environ))[0])
+    ratios = [x / y for x, y in zip(o, b, strict=True)]
+    verdict = "met" if _median(ratios) <= TARGET_FIXED else "MISSED"
+    print(
+        f"    1-month run of 10,000 citizens {_median(o):.3f} s, `import numpy, scipy.sparse` "
+        f"{_median(b):.3f} s, paired ratio {_median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}); "
+        f"target <= {TARGET_FIXED}: {verdict}",
+        flush=True,
+    )
 
 
 def _median(xs: list[float]) -> float:

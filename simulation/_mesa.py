@@ -18,6 +18,7 @@ else imports Mesa; if Mesa is already imported it does nothing.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -119,6 +120,27 @@ def _quick_module_loggers() -> None:
 
     create_module_logger.__doc__ = original.__doc__
     logging_module.create_module_logger = create_module_logger
+
+    # method_logger() finds the class it decorates in with inspect.getouterframes() (about
+    # 25 ms, once for Model at import); the calling frame's code name is that class name.
+    get_module_logger = logging_module.get_module_logger
+
+    def method_logger(name: str):
+        logger = get_module_logger(name)
+        classname = sys._getframe(1).f_code.co_name
+
+        def real_decorator(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                logger.debug(f"calling {classname}.{func.__name__} with {args[1::]} and {kwargs}")
+                return func(*args, **kwargs)
+
+            return wrapper
+
+        return real_decorator
+
+    method_logger.__doc__ = logging_module.method_logger.__doc__
+    logging_module.method_logger = method_logger
 
 
 def install() -> None:

@@ -248,6 +248,32 @@ def test_spawned_workers_give_the_same_bytes_as_forked(
         assert (out1 / name).read_bytes() == (tmp_path / "spawn" / name).read_bytes(), name
 
 
+@pytest.mark.parametrize("cache_bytes", [0, 8_000])
+def test_consolidation_from_memory_or_disk_gives_the_same_bytes(
+    tiny_w1: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_bytes: int
+) -> None:
+    """Parts kept in memory (all, some or none of them) consolidate to the same files as
+    parts read back from disk."""
+    from simulation.experiments import parts
+
+    path, out1 = tiny_w1
+    monkeypatch.setattr(parts, "PART_CACHE_BYTES", cache_bytes)
+    kept: list[int] = []
+    remember = parts.remember_part
+
+    def counting(cache, *args) -> None:
+        remember(cache, *args)
+        kept.append(len(cache))
+
+    monkeypatch.setattr("simulation.experiments.sweep.remember_part", counting)
+    out = tmp_path / "c"
+    sweep(load_experiment(path), out, workers=1, progress=False)
+    assert kept and (max(kept) == 0) == (cache_bytes == 0)
+    assert cache_bytes == 0 or 0 < max(kept) < len(kept)  # some parts kept, not all
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_bad_start_method_is_rejected_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(START_ENV, "teleport")
     with pytest.raises(ScenarioError, match=rf"{START_ENV}='teleport'.*allowed: .*spawn"):

@@ -215,6 +215,35 @@ def test_deferred_mesa_completes_on_first_use() -> None:
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
 
 
+def test_quick_mesa_loggers_log_what_mesa_logs() -> None:
+    """The light Mesa import's loggers (no inspect.stack()) name the same loggers and log
+    the same debug lines as Mesa's own."""
+    code = (
+        "import logging, sys\n"
+        "lines = []\n"
+        "class H(logging.Handler):\n"
+        "    def emit(self, record): lines.append((record.name, record.getMessage()))\n"
+        "log = logging.getLogger('MESA'); log.setLevel(logging.DEBUG); log.addHandler(H())\n"
+        "from simulation._mesa import mesa\n"
+        "mesa.Model(rng=3)\n"
+        "print(repr([l for l in lines if 'calling' in l[1]]))\n"
+    )
+    out = []
+    for env in ({}, {"EGOV_SIM_FULL_MESA": "1"}):
+        res = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, **env},
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        out.append(res.stdout.strip().splitlines()[-1])
+    assert out[0] == out[1]
+    assert "calling Model.__init__" in out[0] and "MESA.mesa.model" in out[0]
+
+
 def test_run_outputs_equal_pandas_to_csv(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert (
@@ -294,3 +323,16 @@ def test_too_old_python_is_named_by_the_wheel_metadata_and_the_source_build() ->
         timeout=60,
     )
     assert guard.returncode == 1 and f"egov-sim needs Python >= {minimum}" in guard.stderr, guard.stderr
+
+
+def test_package_version_equals_importlib_metadata() -> None:
+    """The manifest's quick version lookup gives importlib.metadata's answer for every
+    installed distribution (egov-sim's editable install included)."""
+    from importlib import metadata
+
+    from simulation.io.resources import package_version
+
+    names = sorted({d.metadata["Name"] for d in metadata.distributions()})
+    assert "egov-sim" in names and len(names) > 20
+    assert {n: package_version(n) for n in names} == {n: metadata.version(n) for n in names}
+    assert package_version("no-such-distribution-egov") == "not installed"

@@ -128,7 +128,20 @@ def write_part(parts: Path, runs: list[int], kpis: pa.Table, ts: pa.Table) -> No
     _write_parquet(kpis, parts / f"{name}.kpis.parquet", KPI_ROW_GROUP)
 
 
-def scan_parts(parts: Path) -> tuple[list[tuple[int, int, Path]], set[int]]:
+#: Parts this process wrote, kept (up to PART_CACHE_BYTES) so that consolidation need
+#: not read them back: {stem path: (kpis, time series)}. The tables are the ones written,
+#: so the consolidated files are the same bytes either way.
+PartCache = dict[Path, tuple[pa.Table, pa.Table]]
+PART_CACHE_BYTES = 16 << 20
+
+
+def remember_part(cache: PartCache, parts: Path, runs: list[int], kpis: pa.Table, ts: pa.Table) -> None:
+    """Keep a part just written in ``cache`` while the cache holds under PART_CACHE_BYTES."""
+    if sum(k.nbytes + t.nbytes for k, t in cache.values()) + kpis.nbytes + ts.nbytes <= PART_CACHE_BYTES:
+        cache[parts / _part_name(runs)] = (kpis, ts)
+
+
+def scan_parts(parts: Path, cache: PartCache | None = None) -> tuple[list[tuple[int, int, Path]], set[int]]:
     """Complete parts as (first run, last run, stem path) and the set of finished runs;
     deletes leftovers of interrupted writes."""
     if not parts.exists():
@@ -139,7 +152,9 @@ def scan_parts(parts: Path) -> tuple[list[tuple[int, int, Path]], set[int]]:
     found = []
     for kp in sorted(parts.glob("part-*.kpis.parquet")):
         stem = kp.name.removesuffix(".kpis.parquet")
-        runs = read_parquet(kp, columns=["run"]).column("run").to_pylist()
+        cached = (cache or {}).get(parts / stem)
+        table = cached[0] if cached else read_parquet(kp, columns=["run"])
+        runs = table.column("run").to_pylist()
         done.update(runs)
         found.append((runs[0], runs[-1], parts / stem))
     for tp in parts.glob("part-*.ts.parquet"):
@@ -176,9 +191,10 @@ class _FixedGroups:
         os.replace(self.tmp, self.path)
 
 
-def consolidate(exp: Experiment, out: Path, n_runs: int) -> None:
-    """Stream the parts, in run order, into kpis.parquet and timeseries.parquet."""
-    parts, done = scan_parts(out / "parts")
+def consolidate(exp: Experiment, out: Path, n_runs: int, cache: PartCache | None = None) -> None:
+    """Stream the parts, in run order, into kpis.parquet and timeseries.parquet (parts in
+    ``cache`` from memory, the others from disk)."""
+    parts, done = scan_parts(out / "parts", cache)
     if len(done) != n_runs or min(done, default=0) != 0 or max(done, default=-1) != n_runs - 1:
         raise ScenarioError(f"{out}: {n_runs - len(done)} runs missing; finish the sweep with --resume")
     kpis = _FixedGroups(out / "kpis.parquet", kpi_schema(exp), KPI_ROW_GROUP)
@@ -187,8 +203,12 @@ def consolidate(exp: Experiment, out: Path, n_runs: int) -> None:
     for first, last, stem in parts:
         if first != expected:  # pragma: no cover - parts never overlap
             raise ScenarioError(f"{out}/parts: overlapping or missing runs at {expected}")
-        kpis.add(read_parquet(f"{stem}.kpis.parquet", kpi_schema(exp)))
-        ts.add(read_parquet(f"{stem}.ts.parquet", TS_SCHEMA))
+        if cache and stem in cache:
+            kpis.add(cache[stem][0])
+            ts.add(cache[stem][1])
+        else:
+            kpis.add(read_parquet(f"{stem}.kpis.parquet", kpi_schema(exp)))
+            ts.add(read_parquet(f"{stem}.ts.parquet", TS_SCHEMA))
         expected = last + 1
     kpis.close()
     ts.close()

@@ -46,6 +46,7 @@ from .parts import (
     PARQUET_OPTIONS as PARQUET_OPTIONS,
     TS_ROW_GROUP as TS_ROW_GROUP,
     TS_SCHEMA as TS_SCHEMA,
+    PartCache as PartCache,
     _FixedGroups as _FixedGroups,
     _part_name as _part_name,
     _write_parquet as _write_parquet,
@@ -53,6 +54,7 @@ from .parts import (
     consolidate as consolidate,
     kpi_schema as kpi_schema,
     read_parquet as read_parquet,
+    remember_part as remember_part,
     scan_parts as scan_parts,
     scorecard_columns as scorecard_columns,
     write_part as write_part,
@@ -420,11 +422,13 @@ def sweep(
     bar = None
     failures = 0
     ran = 0
+    written: PartCache = {}
 
     def record(runs: list[int], kpi_columns: dict[str, list[Any]], ts_columns: dict[str, list[Any]]) -> None:
         nonlocal failures, ran
         kpis, ts = tables(exp, kpi_columns, ts_columns)
         write_part(out / "parts", runs, kpis, ts)
+        remember_part(written, out / "parts", runs, kpis, ts)
         failures += kpis.num_rows - kpis.column("error").null_count
         ran += len(runs)
         if bar is not None:
@@ -442,7 +446,8 @@ def sweep(
         else:
             submit, close, done_any = _executor_dask(cluster, n_workers)
             try:
-                # Bounded in-flight tasks: results are written and dropped as they arrive.
+                # Bounded in-flight tasks: results are written as they arrive (and kept
+                # only while parts.PART_CACHE_BYTES allows).
                 inflight: dict[Any, list[int]] = {}
                 for runs in chunks:
                     inflight[submit(run_columns, exp, runs)] = runs
@@ -459,7 +464,7 @@ def sweep(
             bar.close()
         if local is not None:
             local[1]()  # again, if the bar failed before the pool was used (idempotent)
-    consolidate(exp, out, n_runs)
+    consolidate(exp, out, n_runs, written)
     failures_total = _count_failures(out)
     elapsed = time.perf_counter() - start
     write_manifest(exp, out, design, n_runs, failures_total, workers, cluster, size, elapsed, resume)

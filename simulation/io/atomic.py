@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -22,6 +20,9 @@ def _exchange(a: Path, b: Path) -> bool:
     system cannot (other OS, old kernel, file system without support)."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here, not at the top: ctypes.util imports subprocess (about 5 ms a run)
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         renameat2 = libc.renameat2

@@ -7,7 +7,6 @@ import platform
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from ..config import ScenarioConfig
 from ..io.atomic import atomic_replace
+from ..io.resources import package_version
 from ..model import EGovModel
 from ..outputs import kpis as kpi_module, scorecard as scorecard_module
 from ..outputs.narrative import EVENT_COLUMNS, narrative
@@ -118,11 +118,7 @@ def result_of(
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for name in ("egov-sim", *PACKAGES):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
+    out.update({name: package_version(name) for name in ("egov-sim", *PACKAGES)})
     return out
 
 

@@ -25,15 +25,9 @@ ABC_JSON = "abc.json"
 
 
 def _versions() -> dict[str, str]:
-    from importlib import metadata
+    from ..io.resources import package_version
 
-    out = {}
-    for name in ("egov-sim", "pyabc", "numpy", "scipy", "mesa", "pandas"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return {name: package_version(name) for name in ("egov-sim", "pyabc", "numpy", "scipy", "mesa", "pandas")}
 
 
 def _summary(setup: abc.Setup, sims: np.ndarray) -> list[dict[str, Any]]:

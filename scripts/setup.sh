@@ -39,7 +39,10 @@ stamp="$VENV/.installed-$stamp_src-${extras//,/_}"
 # Byte-code for the package, as pip writes it for an installed wheel: without it (here
 # PYTHONDONTWRITEBYTECODE is often set) every command compiles its modules anew (about
 # 0.1 s). Python checks each file's time stamp, so an edited module is never run stale.
-compile_package() { "$VENV/bin/python" -m compileall -q simulation >&2; }
+compile_package() {
+  "$VENV/bin/python" -m compileall -q simulation >&2 ||
+    echo "setup: could not write the byte-code (a read-only checkout?); commands start slower" >&2
+}
 if [ -x "$VENV/bin/python" ] && ok_version "$VENV/bin/python" && [ -f "$stamp" ]; then
   compile_package
   exit 0

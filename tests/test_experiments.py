@@ -274,10 +274,17 @@ def test_consolidation_from_memory_or_disk_gives_the_same_bytes(
         assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
 
 
-def test_bad_start_method_is_rejected_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_start_method_is_rejected_clearly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setenv(START_ENV, "teleport")
     with pytest.raises(ScenarioError, match=rf"{START_ENV}='teleport'.*allowed: .*spawn"):
         start_method()
+    out = tmp_path / "never"
+    path = write_tiny(tmp_path)
+    assert main(["sweep", str(path), "--workers", "2", "--out", str(out)]) == 2
+    assert START_ENV in capsys.readouterr().err
+    assert not out.exists()  # refused before anything is written
     monkeypatch.delenv(START_ENV)
     assert start_method() in ("fork", "spawn")
 

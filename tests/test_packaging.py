@@ -332,7 +332,7 @@ def test_package_version_equals_importlib_metadata() -> None:
 
     from simulation.io.resources import package_version
 
-    names = sorted({d.metadata["Name"] for d in metadata.distributions()})
+    names = sorted({d.metadata["Name"] for d in metadata.distributions()} - {None})
     assert "egov-sim" in names and len(names) > 20
     assert {n: package_version(n) for n in names} == {n: metadata.version(n) for n in names}
     assert package_version("no-such-distribution-egov") == "not installed"

@@ -72,7 +72,9 @@ TS_SCHEMA = pa.schema(
 # sweep uses neither: it builds arrays from buffers and reads with ParquetFile.
 def column_array(values: list[Any], type_: pa.DataType) -> pa.Array:
     """``values`` (None = null) as an Arrow array of ``type_`` (int64, float64, bool or
-    string): the same array ``pa.array(values, type_)`` gives."""
+    string): the same array ``pa.array(values, type_)`` gives for values of that type
+    (int, float, bool, str). Unlike pyarrow it does not check them: the sweep's values are
+    validated and converted before they get here (see :func:`..sweep.run_columns`)."""
     n = len(values)
     valid = np.fromiter((v is not None for v in values), bool, n)
     nulls = n - int(valid.sum())

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from ..config import RELATIONS
 from ..io.parameters import apply_values
-from ..io.pools import process_pool
+from ..io.pools import process_pool, start_method
 from ..io.scenario_io import ScenarioError, validate
 from ..outputs.kpis import KPI_INFO
 from ..outputs.scorecard import PERSPECTIVES
@@ -407,6 +407,8 @@ def sweep(
     out = Path(out)
     design = make_design(exp)
     n_runs = run_count(exp, design)
+    if cluster is None and workers > 1:
+        start_method()  # a bad EGOV_SIM_START_METHOD is refused before anything is written
     prepare_out(exp, out, resume)
     if (out / "manifest.json").exists() and (out / "kpis.parquet").exists():
         failures = _count_failures(out)

@@ -3,9 +3,9 @@
 A spawned worker starts a new Python and imports the model again (about 0.5-1 s per
 worker on the machines we measure), which a short sweep cannot win back. A forked worker
 starts in milliseconds with everything the parent has imported and prepared. Forking is
-unsafe when another Python thread might hold a lock at that moment, so it is used only
-while this process runs a single Python thread (the CLI's case); a server or notebook
-with threads gets spawned workers. Native helper threads (OpenBLAS, Arrow's allocator)
+unsafe when another Python thread might hold a lock at that moment, so it is used only on
+Linux while this process runs a single Python thread (the CLI's case); a server or
+notebook with threads, and macOS, get spawned workers. Native helper threads (OpenBLAS, Arrow's allocator)
 have fork handlers of their own. Results never depend on the start method: every run
 depends only on its index and seed.
 
@@ -30,8 +30,9 @@ START_ENV = "EGOV_SIM_START_METHOD"
 
 
 def start_method() -> str:
-    """``fork`` when this platform has it and only one Python thread runs; else ``spawn``
-    (or what ``EGOV_SIM_START_METHOD`` says)."""
+    """``fork`` on Linux while only one Python thread runs; else ``spawn`` (or what
+    ``EGOV_SIM_START_METHOD`` says). Not on macOS: its system libraries start native
+    threads that no thread count sees (why CPython spawns there by default)."""
     allowed = multiprocessing.get_all_start_methods()
     choice = os.environ.get(START_ENV, "").strip()
     if choice:
@@ -41,7 +42,7 @@ def start_method() -> str:
                 f"platform; allowed: {', '.join(allowed)}"
             )
         return choice
-    if "fork" in allowed and threading.active_count() == 1:
+    if sys.platform.startswith("linux") and "fork" in allowed and threading.active_count() == 1:
         return "fork"
     return "spawn"
 
@@ -59,8 +60,12 @@ def process_pool(
         # Unflushed output would be written again by every child as it exits.
         sys.stdout.flush()
         sys.stderr.flush()
-        with warnings.catch_warnings():
-            # Python warns about any native thread; ours have fork handlers (see above).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pool.submit(int)  # a pool that forks starts all its workers at the first task
+        try:
+            with warnings.catch_warnings():
+                # Python warns about any native thread; ours have fork handlers (see above).
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pool.submit(int)  # a pool that forks starts all its workers at the first task
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # workers already forked must not linger
+            raise
     return pool

@@ -133,14 +133,19 @@ def write_part(parts: Path, runs: list[int], kpis: pa.Table, ts: pa.Table) -> No
 #: Parts this process wrote, kept (up to PART_CACHE_BYTES) so that consolidation need
 #: not read them back: {stem path: (kpis, time series)}. The tables are the ones written,
 #: so the consolidated files are the same bytes either way.
-PartCache = dict[Path, tuple[pa.Table, pa.Table]]
 PART_CACHE_BYTES = 16 << 20
+
+
+class PartCache(dict[Path, tuple[pa.Table, pa.Table]]):
+    nbytes: int = 0  # of the tables held
 
 
 def remember_part(cache: PartCache, parts: Path, runs: list[int], kpis: pa.Table, ts: pa.Table) -> None:
     """Keep a part just written in ``cache`` while the cache holds under PART_CACHE_BYTES."""
-    if sum(k.nbytes + t.nbytes for k, t in cache.values()) + kpis.nbytes + ts.nbytes <= PART_CACHE_BYTES:
+    size = kpis.nbytes + ts.nbytes
+    if cache.nbytes + size <= PART_CACHE_BYTES:
         cache[parts / _part_name(runs)] = (kpis, ts)
+        cache.nbytes += size
 
 
 def scan_parts(parts: Path, cache: PartCache | None = None) -> tuple[list[tuple[int, int, Path]], set[int]]:
@@ -205,9 +210,9 @@ def consolidate(exp: Experiment, out: Path, n_runs: int, cache: PartCache | None
     for first, last, stem in parts:
         if first != expected:  # pragma: no cover - parts never overlap
             raise ScenarioError(f"{out}/parts: overlapping or missing runs at {expected}")
-        if cache and stem in cache:
-            kpis.add(cache[stem][0])
-            ts.add(cache[stem][1])
+        if cache and (cached := cache.get(stem)):
+            kpis.add(cached[0])
+            ts.add(cached[1])
         else:
             kpis.add(read_parquet(f"{stem}.kpis.parquet", kpi_schema(exp)))
             ts.add(read_parquet(f"{stem}.ts.parquet", TS_SCHEMA))

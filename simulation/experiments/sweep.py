@@ -80,7 +80,7 @@ def _prepared(exp: Experiment) -> tuple[dict[str, Any], Design]:
 _PARENT: int | None = None
 
 
-def dask_setup(worker: Any) -> None:
+def dask_setup(worker: Any = None) -> None:
     """Hook of ``dask worker --preload simulation.experiments.sweep``: the worker imports
     the model before its first task, not during it."""
     from ..runs import ensemble as _ensemble, runner as _runner  # noqa: F401
@@ -160,8 +160,7 @@ def tables(
 
 def _warm(exp: Experiment) -> None:
     """What every run needs, imported and computed once: forked workers inherit it."""
-    from ..runs import ensemble as _ensemble, runner as _runner  # noqa: F401
-
+    dask_setup()
     _prepared(exp)
 
 
@@ -424,7 +423,7 @@ def sweep(
     bar = None
     failures = 0
     ran = 0
-    written: PartCache = {}
+    written = PartCache()
 
     def record(runs: list[int], kpi_columns: dict[str, list[Any]], ts_columns: dict[str, list[Any]]) -> None:
         nonlocal failures, ran

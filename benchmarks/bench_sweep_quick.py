@@ -17,6 +17,10 @@ Python's start, imports and exit), and the whole-process bound, the efficiency t
 2-worker sweep would reach if everything inside ``sweep()`` ran twice as fast:
 T1 / (2 (S + E1 / 2)) with S = T1 - E1 the serial rest.
 
+Also printed: what the machine itself allows, the efficiency of perfectly parallel work,
+T1 / T(two independent 1-worker sweeps started together). No 2-worker sweep can beat it: it
+has the same work plus a serial start.
+
 Targets (issue 22): >= 0.9 with 2 workers, >= 0.85 on Dask.
 """
 
@@ -77,6 +81,25 @@ def timed(args: list[str], out: Path) -> float:
     return time.perf_counter() - t
 
 
+def timed_together(args: list[str], outs: list[Path]) -> float:
+    """Seconds until both of two independent sweeps, started at once, have finished."""
+    env = {**os.environ, "EGOV_SIM_NO_PROGRESS": "1"}
+    t = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "egov-sim"), "sweep", *args, "--out", str(out)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for out in outs
+    ]
+    for proc in procs:
+        if proc.wait() != 0:
+            raise SystemExit(f"bench_sweep_quick: {' '.join(args)} failed")
+    return time.perf_counter() - t
+
+
 def inside(out: Path) -> float:
     """Seconds spent inside ``sweep()``, from the manifest."""
     return float(json.loads((out / "manifest.json").read_text())["execution"]["elapsed_s"])
@@ -101,6 +124,7 @@ def main() -> int:
                 load = os.getloadavg()
                 print(f"{name} --quick: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
                 times: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "Dask": []}
+                together: list[float] = []
                 within: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "Dask": []}
                 modes = {"1 worker": ["--workers", "1"], "2 workers": ["--workers", "2"]}
                 if address:
@@ -114,6 +138,8 @@ def main() -> int:
                             raise SystemExit(
                                 f"bench_sweep_quick: {name} {mode}: outputs differ from 1 worker"
                             )
+                    pair = [tmp / f"{name}-together-{r}-{k}" for k in (0, 1)]
+                    together.append(timed_together([name, "--quick", "--workers", "1"], pair))
                 t1 = times["1 worker"]
                 line = f"    1 worker {statistics.median(t1):.2f} s"
                 row = [name, f"{statistics.median(t1):.2f} s"]
@@ -135,6 +161,13 @@ def main() -> int:
                     f"{statistics.median(within['2 workers']):.2f} s, efficiency {inner:.2f}; serial rest "
                     f"(start, imports, exit) {statistics.median(t - e for t, e in zip(t1, e1, strict=True)):.2f} s, "
                     f"whole-process bound {bound:.2f}",
+                    flush=True,
+                )
+                ceiling = statistics.median(a / b for a, b in zip(t1, together, strict=True))
+                print(
+                    f"    machine: two independent 1-worker sweeps at once take "
+                    f"{statistics.median(together):.2f} s (one alone {statistics.median(t1):.2f} s); "
+                    f"efficiency of perfectly parallel work here {ceiling:.2f}",
                     flush=True,
                 )
                 rows.append(row)

@@ -23,7 +23,7 @@ from simulation.experiments.spec import (
     load_experiment,
     shipped_experiments,
 )
-from simulation.experiments.sweep import FAIL_ENV, sweep
+from simulation.experiments.sweep import DASK_PROFILER, FAIL_ENV, _executor_dask, dask_setup, guided, sweep
 from simulation.io.pools import START_ENV, start_method
 from simulation.io.scenario_io import ScenarioError
 from simulation.runs.seeds import derive_seed
@@ -235,6 +235,36 @@ def test_one_and_two_workers_give_identical_bytes(tiny_w1: tuple[Path, Path], tm
     assert not (out1 / "parts").exists()
 
 
+@pytest.mark.parametrize("slots", [1, 2, 3, 8])
+@pytest.mark.parametrize("size", [1, 3, 10])
+def test_guided_chunks_shrink_cover_every_run_and_stay_contiguous(slots: int, size: int) -> None:
+    todo = [i for i in range(60) if i not in {7, 8, 31}]  # gaps, as after a resume
+    chunks = list(guided(todo, size, slots))
+    assert [i for c in chunks for i in c] == todo
+    assert all(c == list(range(c[0], c[0] + len(c))) for c in chunks)
+    assert all(1 <= len(c) <= size for c in chunks)
+    handed = 0
+    for c in chunks:  # never more than 1 / (2 slots) of what is left (rounded up)
+        assert len(c) <= max(1, -(-(len(todo) - handed) // (2 * slots)))
+        handed += len(c)
+    assert len(chunks[-1]) == 1
+
+
+def test_guided_chunks_on_two_workers_give_identical_bytes(
+    tiny_w1: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Without ``batch`` the 2-worker sweep hands out shrinking chunks; same bytes."""
+    path, out1 = tiny_w1
+    text = path.read_text(encoding="utf-8").replace("batch = 2\n", "")
+    assert "batch" not in text
+    auto = tmp_path / "auto.toml"
+    auto.write_text(text, encoding="utf-8")
+    out = tmp_path / "guided"
+    assert sweep(load_experiment(auto), out, workers=2, progress=False).failures == 0
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_spawned_workers_give_the_same_bytes_as_forked(
     tiny_w1: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,6 +350,38 @@ def test_dask_local_cluster_gives_identical_bytes(tiny_w1: tuple[Path, Path], tm
     assert res.failures == 0
     for name in ("kpis.parquet", "timeseries.parquet"):
         assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_dask_setup_imports_the_model_and_stops_only_the_profiler() -> None:
+    class Callback:
+        def __init__(self) -> None:
+            self.stopped = False
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    callbacks = {name: Callback() for name in (*DASK_PROFILER, "heartbeat")}
+    profiler = [callbacks[name] for name in DASK_PROFILER]
+    worker = type("Worker", (), {"periodic_callbacks": callbacks})()
+    dask_setup(worker)
+    assert sorted(callbacks) == ["heartbeat"] and not callbacks["heartbeat"].stopped
+    assert all(cb.stopped for cb in profiler)
+    assert "simulation.runs.runner" in sys.modules
+    dask_setup()  # the plain import hook (no worker) works too
+
+
+def test_local_dask_cluster_counts_its_workers_and_has_no_profiler() -> None:
+    """``--cluster local``: workers preload this package (no profiler); the sweep sizes its
+    tasks by the cluster's worker threads."""
+    dask = _executor_dask("local", 2)
+    try:
+        assert dask.workers == 2
+        names = dask.client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+        assert len(names) == 2
+        for found in names.values():
+            assert "heartbeat" in found and not set(DASK_PROFILER) & set(found)
+    finally:
+        dask.close()
 
 
 def _free_port() -> int:

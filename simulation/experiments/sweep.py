@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -80,10 +80,24 @@ def _prepared(exp: Experiment) -> tuple[dict[str, Any], Design]:
 _PARENT: int | None = None
 
 
+#: Dask worker callbacks of its statistical profiler, which :func:`dask_setup` stops.
+DASK_PROFILER = ("profile", "profile-cycle")
+
+
 def dask_setup(worker: Any = None) -> None:
     """Hook of ``dask worker --preload simulation.experiments.sweep``: the worker imports
-    the model before its first task, not during it."""
+    the model before its first task, not during it, and does without Dask's statistical
+    profiler. That profiler takes the interpreter lock every 10 ms to walk the running
+    task's stack, which made these runs about a fifth slower (docs/PERFORMANCE.md). Workers
+    started without the preload keep it, as Dask's ``distributed.worker.profile`` says."""
     from ..runs import ensemble as _ensemble, runner as _runner  # noqa: F401
+
+    callbacks = getattr(worker, "periodic_callbacks", None)
+    if isinstance(callbacks, dict):  # preloads run before the worker starts its callbacks
+        for name in DASK_PROFILER:
+            callback = callbacks.pop(name, None)
+            if callback is not None:
+                callback.stop()
 
 
 def _init_worker(parent: int) -> None:
@@ -231,6 +245,22 @@ def batches(todo: list[int], size: int) -> Iterator[list[int]]:
         yield chunk
 
 
+def guided(todo: list[int], size: int, slots: int) -> Iterator[list[int]]:
+    """Chunks for ``slots`` parallel workers: at most ``size`` runs, and never more than a
+    ``1 / (2 slots)`` share of the runs still to hand out, so chunks shrink to single runs
+    at the end and the workers finish within about one run of each other. (Later design
+    points can cost twice as much as early ones, so equal chunks leave a worker idle at
+    the end.) Split at gaps like :func:`batches`."""
+    pos, n = 0, len(todo)
+    while pos < n:
+        k = max(1, min(size, math.ceil((n - pos) / (2 * slots))))
+        end = pos + 1
+        while end < pos + k and todo[end] == todo[end - 1] + 1:
+            end += 1
+        yield todo[pos:end]
+        pos = end
+
+
 # ---------------------------------------------------------------------- execution
 @dataclass
 class SweepOutcome:
@@ -254,9 +284,15 @@ def _executor_local(workers: int) -> tuple[Callable[..., Any], Callable[[], None
     return submit, lambda: pool.shutdown(cancel_futures=True), done_any
 
 
-def _executor_dask(
-    address: str, workers: int
-) -> tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]]:
+class DaskExecutor(NamedTuple):
+    submit: Callable[..., Any]
+    close: Callable[[], None]
+    done_any: Callable[..., Any]
+    workers: int  # task slots (worker threads) when it connected, at least 1
+    client: Any  # the distributed.Client
+
+
+def _executor_dask(address: str, workers: int) -> DaskExecutor:
     try:
         from distributed import Client, LocalCluster, wait as dwait
     except ModuleNotFoundError as exc:
@@ -273,6 +309,7 @@ def _executor_dask(
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            preload=[__name__],  # dask_setup: the model imported once, no profiler
         )
         client = Client(cluster)
     else:
@@ -292,7 +329,11 @@ def _executor_dask(
         if cluster is not None:
             cluster.close()
 
-    return submit, close, done_any
+    try:  # task slots: worker threads (one each as the docs start them)
+        count = sum(client.nthreads().values())
+    except Exception:  # noqa: BLE001 - a scheduler that cannot say: the requested number
+        count = workers
+    return DaskExecutor(submit, close, done_any, max(1, count), client)
 
 
 def _progress(total: int, initial: int, label: str) -> Any:
@@ -415,11 +456,14 @@ def sweep(
     _, done = scan_parts(out / "parts")
     todo = [i for i in range(n_runs) if i not in done]
     n_workers = workers if cluster is None else max(workers, 1)
-    size = exp.batch or default_batch(len(todo), n_workers)
-    local = None
+    local = dask = None
     if cluster is None and workers > 1 and todo:
         _warm(exp)
         local = _executor_local(workers - 1)  # before the progress bar starts its thread
+    elif cluster is not None and todo:
+        dask = _executor_dask(cluster, n_workers)
+        n_workers = dask.workers  # an existing cluster has as many as it has
+    size = exp.batch or default_batch(len(todo), n_workers)
     bar = None
     failures = 0
     ran = 0
@@ -436,7 +480,10 @@ def sweep(
             bar.update(len(runs))
             bar.set_postfix(failures=failures, refresh=False)
 
-    chunks = batches(todo, size)
+    # Shrinking chunks only where several workers share the runs and the experiment
+    # leaves the batch size to us; ``batch = N`` in the file is taken as written.
+    parallel = n_workers > 1 or cluster is not None
+    chunks = guided(todo, size, n_workers) if parallel and not exp.batch else batches(todo, size)
     try:
         bar = _progress(n_runs, len(done), exp.name) if progress else None
         if local is not None:
@@ -444,31 +491,29 @@ def sweep(
         elif cluster is None:
             for runs in chunks:
                 record(runs, *run_columns(exp, runs))
-        else:
-            submit, close, done_any = _executor_dask(cluster, n_workers)
-            try:
-                # Bounded in-flight tasks: results are written as they arrive (and kept
-                # only while parts.PART_CACHE_BYTES allows).
-                inflight: dict[Any, list[int]] = {}
-                for runs in chunks:
-                    inflight[submit(run_columns, exp, runs)] = runs
-                    if len(inflight) >= 2 * n_workers:
-                        for fut in done_any(set(inflight)):
-                            record(inflight.pop(fut), *fut.result())
-                while inflight:
-                    for fut in done_any(set(inflight)):
+        elif dask is not None:
+            # Bounded in-flight tasks: results are written as they arrive (and kept only
+            # while parts.PART_CACHE_BYTES allows); a free worker always finds one queued.
+            inflight: dict[Any, list[int]] = {}
+            for runs in chunks:
+                inflight[dask.submit(run_columns, exp, runs)] = runs
+                if len(inflight) >= 2 * n_workers:
+                    for fut in dask.done_any(set(inflight)):
                         record(inflight.pop(fut), *fut.result())
-            finally:
-                close()
+            while inflight:
+                for fut in dask.done_any(set(inflight)):
+                    record(inflight.pop(fut), *fut.result())
     finally:
         if bar is not None:
             bar.close()
         if local is not None:
             local[1]()  # again, if the bar failed before the pool was used (idempotent)
+        if dask is not None:
+            dask.close()
     consolidate(exp, out, n_runs, written)
     failures_total = _count_failures(out)
     elapsed = time.perf_counter() - start
-    write_manifest(exp, out, design, n_runs, failures_total, workers, cluster, size, elapsed, resume)
+    write_manifest(exp, out, design, n_runs, failures_total, n_workers, cluster, size, elapsed, resume)
     for p in (out / "parts").glob("part-*"):
         p.unlink()
     (out / "parts").rmdir()
@@ -483,7 +528,7 @@ class TaskEngine:
 
     def __init__(self, workers: int = 1, cluster: str | None = None) -> None:
         self.workers, self.cluster = workers, cluster
-        self._parts: tuple[Callable[..., Any], Callable[[], None], Callable[..., Any]] | None = None
+        self._parts: tuple[Any, ...] | None = None
 
     def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         if self.cluster is None and (self.workers <= 1 or len(items) < 2):

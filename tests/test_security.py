@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -352,6 +354,28 @@ def test_failed_write_leaves_the_old_folder(tmp_path):
         raise RuntimeError("killed")
     assert [p.name for p in target.iterdir()] == ["kpis.json"] and (target / "kpis.json").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_exchange_swaps_two_folders_in_one_step_without_subprocess(tmp_path):
+    """On Linux the swap is one renameat2(RENAME_EXCHANGE), found among the process's own
+    symbols: no ctypes.util (which imports subprocess and runs ldconfig)."""
+    import simulation.io.atomic as atomic
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("a")
+    (b / "y").write_text("b")
+    code = (
+        "import sys; from pathlib import Path; import simulation.io.atomic as m; "
+        f"ok = m._exchange(Path({str(a)!r}), Path({str(b)!r})); "
+        "print(ok, 'ctypes.util' in sys.modules, 'subprocess' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False", "False"]
+    assert [p.name for p in a.iterdir()] == ["y"] and [p.name for p in b.iterdir()] == ["x"]
+    assert atomic._exchange(a, b) and [p.name for p in a.iterdir()] == ["x"]
 
 
 def test_swap_without_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):

@@ -20,13 +20,18 @@ def _exchange(a: Path, b: Path) -> bool:
     system cannot (other OS, old kernel, file system without support)."""
     if not sys.platform.startswith("linux"):
         return False
-    import ctypes  # here, not at the top: ctypes.util imports subprocess (about 5 ms a run)
-    import ctypes.util
+    import ctypes  # here, not at the top: only a swap needs it
 
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    renameat2 = None
+    # The process's own symbols first (Python links the C library): ctypes.util's
+    # find_library would import subprocess and run ldconfig, about 20 ms.
+    for name in (None, "libc.so.6"):
+        try:
+            renameat2 = ctypes.CDLL(name, use_errno=True).renameat2
+            break
+        except (OSError, AttributeError):
+            continue
+    if renameat2 is None:
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     renameat2.restype = ctypes.c_int

@@ -94,9 +94,9 @@ def timed_together(args: list[str], outs: list[Path]) -> float:
         )
         for out in outs
     ]
-    for proc in procs:
-        if proc.wait() != 0:
-            raise SystemExit(f"bench_sweep_quick: {' '.join(args)} failed")
+    codes = [proc.wait() for proc in procs]  # both reaped, whatever happens to one
+    if any(codes):
+        raise SystemExit(f"bench_sweep_quick: {' '.join(args)} failed (exit {codes})")
     return time.perf_counter() - t
 
 

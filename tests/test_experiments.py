@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -366,8 +367,13 @@ def test_dask_setup_imports_the_model_and_stops_only_the_profiler() -> None:
     dask_setup(worker)
     assert sorted(callbacks) == ["heartbeat"] and not callbacks["heartbeat"].stopped
     assert all(cb.stopped for cb in profiler)
-    assert "simulation.runs.runner" in sys.modules
-    dask_setup()  # the plain import hook (no worker) works too
+    code = (  # a fresh interpreter: the hook itself must import the model
+        "import sys; from simulation.experiments.sweep import dask_setup; "
+        "before = 'simulation.runs.runner' in sys.modules; dask_setup(); "
+        "print(before, 'simulation.runs.runner' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
 
 
 def test_local_dask_cluster_counts_its_workers_and_has_no_profiler() -> None:
@@ -375,11 +381,16 @@ def test_local_dask_cluster_counts_its_workers_and_has_no_profiler() -> None:
     tasks by the cluster's worker threads."""
     dask = _executor_dask("local", 2)
     try:
-        assert dask.workers == 2
+        assert dask.workers == 2 == dask.slots()
         names = dask.client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
         assert len(names) == 2
         for found in names.values():
             assert "heartbeat" in found and not set(DASK_PROFILER) & set(found)
+        # A worker that joins later is counted when the slots are read again (after 1 s).
+        dask.client.cluster.scale(3)
+        dask.client.wait_for_workers(3, timeout=60)
+        time.sleep(1.1)
+        assert dask.slots() == 3
     finally:
         dask.close()
 
@@ -462,6 +473,8 @@ def test_existing_dask_scheduler_gives_identical_bytes(tiny_w1: tuple[Path, Path
         out = tmp_path / "addr"
         res = sweep(exp, out, workers=2, cluster=address, progress=False)
         assert res.failures == 0
+        # Workers that had not joined when the sweep connected still count as --workers.
+        assert json.loads((out / "manifest.json").read_text())["execution"]["workers"] == 2
         for name in ("kpis.parquet", "timeseries.parquet"):
             assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
     finally:

@@ -373,7 +373,10 @@ def test_exchange_swaps_two_folders_in_one_step_without_subprocess(tmp_path):
         "print(ok, 'ctypes.util' in sys.modules, 'subprocess' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "False", "False"]
+    swapped, imported = out.split()[0], out.split()[1:]
+    assert imported == ["False", "False"]
+    if swapped == "False":  # the fallback (two renames) is tested below
+        pytest.skip(f"{tmp_path}: file system without RENAME_EXCHANGE")
     assert [p.name for p in a.iterdir()] == ["y"] and [p.name for p in b.iterdir()] == ["x"]
     assert atomic._exchange(a, b) and [p.name for p in a.iterdir()] == ["x"]
 

@@ -288,8 +288,9 @@ class DaskExecutor(NamedTuple):
     submit: Callable[..., Any]
     close: Callable[[], None]
     done_any: Callable[..., Any]
-    workers: int  # task slots (worker threads) when it connected, at least 1
+    workers: int  # task slots when it connected: worker threads, at least the requested
     client: Any  # the distributed.Client
+    slots: Callable[[], int]  # the same, read again (at most once a second)
 
 
 def _executor_dask(address: str, workers: int) -> DaskExecutor:
@@ -311,7 +312,11 @@ def _executor_dask(address: str, workers: int) -> DaskExecutor:
             silence_logs=logging.ERROR,
             preload=[__name__],  # dask_setup: the model imported once, no profiler
         )
-        client = Client(cluster)
+        try:
+            client = Client(cluster)
+        except BaseException:
+            cluster.close()
+            raise
     else:
         try:
             client = Client(address, timeout="10s")
@@ -329,11 +334,21 @@ def _executor_dask(address: str, workers: int) -> DaskExecutor:
         if cluster is not None:
             cluster.close()
 
-    try:  # task slots: worker threads (one each as the docs start them)
-        count = sum(client.nthreads().values())
-    except Exception:  # noqa: BLE001 - a scheduler that cannot say: the requested number
-        count = workers
-    return DaskExecutor(submit, close, done_any, max(1, count), client)
+    seen = {"at": -math.inf, "slots": workers}
+
+    def slots() -> int:
+        """Worker threads on the scheduler, but never fewer than ``workers``: workers of a
+        cluster started just before may not have joined yet."""
+        now = time.monotonic()
+        if now - seen["at"] >= 1.0:
+            try:
+                count = sum(client.nthreads().values())
+            except Exception:  # noqa: BLE001 - a scheduler that cannot say: keep the last
+                count = 0
+            seen.update(at=now, slots=max(workers, count, seen["slots"]))
+        return seen["slots"]
+
+    return DaskExecutor(submit, close, done_any, slots(), client, slots)
 
 
 def _progress(total: int, initial: int, label: str) -> Any:
@@ -457,13 +472,6 @@ def sweep(
     todo = [i for i in range(n_runs) if i not in done]
     n_workers = workers if cluster is None else max(workers, 1)
     local = dask = None
-    if cluster is None and workers > 1 and todo:
-        _warm(exp)
-        local = _executor_local(workers - 1)  # before the progress bar starts its thread
-    elif cluster is not None and todo:
-        dask = _executor_dask(cluster, n_workers)
-        n_workers = dask.workers  # an existing cluster has as many as it has
-    size = exp.batch or default_batch(len(todo), n_workers)
     bar = None
     failures = 0
     ran = 0
@@ -480,11 +488,18 @@ def sweep(
             bar.update(len(runs))
             bar.set_postfix(failures=failures, refresh=False)
 
-    # Shrinking chunks only where several workers share the runs and the experiment
-    # leaves the batch size to us; ``batch = N`` in the file is taken as written.
-    parallel = n_workers > 1 or cluster is not None
-    chunks = guided(todo, size, n_workers) if parallel and not exp.batch else batches(todo, size)
     try:
+        if cluster is None and workers > 1 and todo:
+            _warm(exp)
+            local = _executor_local(workers - 1)  # before the progress bar starts its thread
+        elif cluster is not None and todo:
+            dask = _executor_dask(cluster, n_workers)
+            n_workers = dask.workers  # a bigger cluster: as many as it has
+        size = exp.batch or default_batch(len(todo), n_workers)
+        # Shrinking chunks only where several workers share the runs and the experiment
+        # leaves the batch size to us; ``batch = N`` in the file is taken as written.
+        parallel = n_workers > 1 or cluster is not None
+        chunks = guided(todo, size, n_workers) if parallel and not exp.batch else batches(todo, size)
         bar = _progress(n_runs, len(done), exp.name) if progress else None
         if local is not None:
             _run_local(exp, chunks, workers, record, local)
@@ -497,7 +512,7 @@ def sweep(
             inflight: dict[Any, list[int]] = {}
             for runs in chunks:
                 inflight[dask.submit(run_columns, exp, runs)] = runs
-                if len(inflight) >= 2 * n_workers:
+                if len(inflight) >= 2 * dask.slots():  # workers that join later get work
                     for fut in dask.done_any(set(inflight)):
                         record(inflight.pop(fut), *fut.result())
             while inflight:

@@ -288,9 +288,8 @@ class DaskExecutor(NamedTuple):
     submit: Callable[..., Any]
     close: Callable[[], None]
     done_any: Callable[..., Any]
-    workers: int  # task slots when it connected: worker threads, at least the requested
     client: Any  # the distributed.Client
-    slots: Callable[[], int]  # the same, read again (at most once a second)
+    slots: Callable[[], int]  # task slots: worker threads, at least the requested (read ≤ 1/s)
 
 
 def _executor_dask(address: str, workers: int) -> DaskExecutor:
@@ -348,7 +347,7 @@ def _executor_dask(address: str, workers: int) -> DaskExecutor:
             seen.update(at=now, slots=max(workers, count, seen["slots"]))
         return seen["slots"]
 
-    return DaskExecutor(submit, close, done_any, slots(), client, slots)
+    return DaskExecutor(submit, close, done_any, client, slots)
 
 
 def _progress(total: int, initial: int, label: str) -> Any:
@@ -494,7 +493,7 @@ def sweep(
             local = _executor_local(workers - 1)  # before the progress bar starts its thread
         elif cluster is not None and todo:
             dask = _executor_dask(cluster, n_workers)
-            n_workers = dask.workers  # a bigger cluster: as many as it has
+            n_workers = dask.slots()  # a bigger cluster: as many as it has
         size = exp.batch or default_batch(len(todo), n_workers)
         # Shrinking chunks only where several workers share the runs and the experiment
         # leaves the batch size to us; ``batch = N`` in the file is taken as written.

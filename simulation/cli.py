@@ -503,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _early_plotter(argv: list[str]):
     """For ``run --figure matplotlib`` (not its --help), the plotting helper process,
-    started before the parser imports the plug-ins (configuration, pydantic, numpy): its
+    started before the parser imports the plug-ins (configuration, numpy): its
     Python start and matplotlib import are then off the critical path. Stopped again if
     ``run`` fails."""
     words = argv[: argv.index("--")] if "--" in argv else argv
@@ -518,8 +518,9 @@ def _early_plotter(argv: list[str]):
 
 
 #: Pydantic looks for plug-ins in every installed distribution's entry points when it
-#: builds the configuration's models (about 10 ms a command); none observes our
-#: configuration. Set the variable (to an empty value for all plug-ins) to keep them.
+#: builds the experiment-file models (about 10 ms a command; scenario files do not use
+#: pydantic, see simulation/sections.py); none observes our files. Set the variable (to an
+#: empty value for all plug-ins) to keep them.
 PYDANTIC_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 
 

@@ -5,11 +5,10 @@ range and default. ``docs/ODD.md`` lists the same table (``egov-sim params`` pri
 Money is in millions of euros (M€) unless a field says otherwise; time is in months.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: sections read their annotations as types.
+from typing import Any, Literal, Self
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from .sections import Field, Section, field_validator, model_validator
 
 ServiceModelName = Literal["integration", "fragmentation", "hybrid"]
 RolloutName = Literal["big_bang", "phased", "pilot"]
@@ -27,12 +26,6 @@ ORGANISATION_PROFILES: dict[str, tuple[int, float, float]] = {
     "executive_agency": (13_000_000, 0.6, 1.0),
 }
 RELATIONS = ("citizens", "businesses", "governments", "employees")
-
-
-class Section(BaseModel):
-    # strict: "3" is not a number and 3.5 is not a whole number (no silent coercion);
-    # a whole number is still accepted where a real number is expected.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 def _f(default: Any, description: str, **kw: Any) -> Any:
@@ -263,7 +256,7 @@ class CitizensConfig(Section):
     initial_legitimacy: float = _f(0.55, "Mean trust in government at month 0", ge=0, le=1)
 
     @model_validator(mode="after")
-    def _even_degree(self) -> CitizensConfig:
+    def _even_degree(self) -> Self:
         if self.degree % 2:
             raise ValueError(f"degree must be even, got {self.degree}")
         if self.degree >= self.count:

@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from ..config import PartyGroup, ScenarioConfig, scalar_parameters
+from ..sections import Section, SectionError
 from .errors import ScenarioError
 
 #: Bytes of memory one citizen costs in a run (agent object, state arrays, network at
@@ -186,7 +185,7 @@ def deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] = ScenarioConfig
+    model: type[Section] = ScenarioConfig
     for part in loc:
         if isinstance(part, int):
             continue
@@ -194,7 +193,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if field is None:
             break
         ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
+        if isinstance(ann, type) and issubclass(ann, Section):
             model = ann
         elif part == "groups":
             model = PartyGroup
@@ -213,7 +212,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 
 
 def explain(error: Mapping[str, Any]) -> str:
-    """One pydantic error as a sentence naming the key and what is allowed."""
+    """One validation error (pydantic's error dict) as a sentence naming the key and what is allowed."""
     loc = tuple(error.get("loc", ()))
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
@@ -271,7 +270,7 @@ def validate(data: Mapping[str, Any], source: str) -> ScenarioConfig:
     merged = deep_merge(ScenarioConfig().model_dump(), _native(data))
     try:
         config = ScenarioConfig.model_validate(merged)
-    except ValidationError as exc:
+    except SectionError as exc:
         errors = exc.errors()
         lines = [f"{source}: {explain(e)}" for e in errors[:5]]
         if len(errors) > 5:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from pydantic.fields import FieldInfo
-
 from ..config import PartyGroup, ScenarioConfig, Section
+from ..sections import FieldInfo
 
 
 def _range(field: FieldInfo) -> str:
     lo = hi = None
     lo_open = hi_open = False
-    for m in field.metadata:
-        for attr, is_lo, is_open in (("ge", 1, 0), ("gt", 1, 1), ("le", 0, 0), ("lt", 0, 1)):
-            v = getattr(m, attr, None)
-            if v is not None:
-                if is_lo:
-                    lo, lo_open = v, bool(is_open)
-                else:
-                    hi, hi_open = v, bool(is_open)
+    for attr, v in field.bounds().items():
+        if attr in ("ge", "gt"):
+            lo, lo_open = v, attr == "gt"
+        else:
+            hi, hi_open = v, attr == "lt"
     choices = get_args(field.annotation)
     if choices and all(isinstance(c, str) for c in choices):
         return " \\| ".join(f"`{c}`" for c in choices)

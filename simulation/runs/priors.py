@@ -85,13 +85,11 @@ def _bounds(name: str) -> tuple[float, float, bool]:
         section, key = name.split(".", 1)
         field = ScenarioConfig.model_fields[section].annotation.model_fields[key]  # type: ignore[union-attr]
     lo, hi = -math.inf, math.inf
-    for m in field.metadata:
-        for attr in ("ge", "gt"):
-            if getattr(m, attr, None) is not None:
-                lo = float(getattr(m, attr))
-        for attr in ("le", "lt"):
-            if getattr(m, attr, None) is not None:
-                hi = float(getattr(m, attr))
+    for attr, v in field.bounds().items():
+        if attr in ("ge", "gt"):
+            lo = float(v)
+        else:
+            hi = float(v)
     is_int = field.annotation is int
     return lo, hi, is_int
 

@@ -209,7 +209,7 @@ def test_age_and_education_are_redrawn_bit_identically(businesses: bool) -> None
         age = np.full(3000, 45.0)
         edu = rng.choice(np.array([1.0, 2.0]), size=3000, p=[0.5, 0.5])
     assert pop.age.tobytes() == age.tobytes() and pop.education.tobytes() == edu.tobytes()
-    assert pop.skill.tobytes() == digital_skill(cfg, age, edu).tobytes()
+    assert pop.skill.tobytes() == digital_skill(cfg, age, edu).astype(pop.dtype).tobytes()
     assert pop.age.tobytes() == age.tobytes()  # a second access gives the same
     for name in ("privacy", "legitimacy0", "adopted"):
         assert getattr(pop, name).tobytes() == getattr(twin, name).tobytes()

@@ -26,6 +26,12 @@ from .network import NeighbourCounts, adopted_neighbour_share, small_world, to_s
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+#: Precision of the citizens' real-valued state (skill, privacy, legitimacy and its
+#: baseline, efficacy, the monthly probability). float32 halves its memory (24 B a citizen);
+#: ``benchmarks/float32_state.py`` shows every KPI stays within sampling error of float64
+#: (it sets this to float64 to compare). The random draws stay float64.
+STATE_DTYPE: type[np.floating] = np.float32
+
 
 def digital_skill(cfg: CitizensConfig, age: np.ndarray, education: np.ndarray) -> np.ndarray:
     """Skill in [0, 1]: ``skill_base - age_gradient (age - 45)/40 + education_gradient (edu - 1)``."""
@@ -62,9 +68,11 @@ class Population:
         # Age and education are needed once, for skill; they are not kept (16 B a citizen)
         # but drawn again from this stream state when asked for (:attr:`age`).
         self._demography_state = rng.bit_generator.state
-        self.skill = digital_skill(cfg, *_demography(rng, n, businesses))
-        self.privacy = np.clip(rng.beta(2.0, 2.0, n) * 2.0 * cfg.privacy_concern, 0.0, 1.0)
-        self.legitimacy0 = np.clip(rng.normal(cfg.initial_legitimacy, 0.1, n), 0.0, 1.0)
+        # Drawn and computed in float64, then kept in STATE_DTYPE.
+        self.dtype = dtype = np.dtype(STATE_DTYPE)
+        self.skill = digital_skill(cfg, *_demography(rng, n, businesses)).astype(dtype)
+        self.privacy = np.clip(rng.beta(2.0, 2.0, n) * 2.0 * cfg.privacy_concern, 0.0, 1.0).astype(dtype)
+        self.legitimacy0 = np.clip(rng.normal(cfg.initial_legitimacy, 0.1, n), 0.0, 1.0).astype(dtype)
         self.legitimacy = self.legitimacy0.copy()
         self.adopted = rng.random(n) < cfg.initial_adoption
         self.adopted_at = np.where(self.adopted, 0, -1).astype(np.int32)
@@ -78,7 +86,7 @@ class Population:
             self.indptr, self.indices = small_world(n, cfg.degree, cfg.rewiring, network_rng or rng)
             self._counts = NeighbourCounts(self.indptr, self.indices)
             self.degree = self._counts.degree
-        self._efficacy = np.ones(n)
+        self._efficacy = np.ones(n, dtype)
         self._scratch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
@@ -108,17 +116,19 @@ class Population:
         self._efficacy = 1.0 - d + d * self.skill
 
     def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Scratch arrays reused every month (float64, float64, float32): at millions of
-        citizens fresh temporaries each month cost page faults and peak memory."""
+        """Scratch arrays reused every month (probability in the state dtype; spare in float64,
+        as it takes the month's uniform draws; float32 shares): at millions of citizens
+        fresh temporaries each month cost page faults and peak memory."""
         if self._scratch is None:
             n = self.n
-            self._scratch = (np.empty(n), np.empty(n), np.empty(n, dtype=np.float32))
+            self._scratch = (np.empty(n, self.dtype), np.empty(n), np.empty(n, dtype=np.float32))
         return self._scratch
 
     def adoption_probability(self, service: float, privacy_drag: float) -> np.ndarray:
         """Monthly adoption probability of every citizen (adopters included), a new array."""
         n = self.n
-        return self._probability(service, privacy_drag, np.empty(n), np.empty(n), np.empty(n, np.float32))
+        prob = np.empty(n, self.dtype)
+        return self._probability(service, privacy_drag, prob, np.empty(n), np.empty(n, np.float32))
 
     def _probability(
         self, service: float, privacy_drag: float, prob: np.ndarray, spare: np.ndarray, small: np.ndarray
@@ -158,7 +168,7 @@ class Population:
         return int(new.sum())
 
     def scratch(self) -> np.ndarray:
-        """A float64 scratch array of size n for other monthly updates (legitimacy)."""
+        """A scratch array (the state dtype) of size n for other monthly updates (legitimacy)."""
         return self._buffers()[0]
 
     @property

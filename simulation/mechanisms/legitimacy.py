@@ -44,7 +44,7 @@ def step(
 ) -> None:
     """Update ``legitimacy`` in place for one month.
 
-    ``buffer``: an optional float64 scratch array of the same size, reused each month
+    ``buffer``: an optional scratch array of the same size and dtype, reused each month
     (no month-by-month allocation at millions of citizens); the result is the same.
     """
     L = legitimacy

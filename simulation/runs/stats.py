@@ -113,6 +113,23 @@ def paired(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> Paired:
     return Paired(n, m, m - half, m + half, float(t), p)
 
 
+def negligible_shift(
+    a: np.ndarray, b: np.ndarray, *, max_sd: float = 0.1, alpha: float = 0.05
+) -> tuple[Paired, float, bool]:
+    """Is B the same as A within sampling error? (``paired``, |mean shift| in standard
+    deviations of A, verdict). The verdict is true when every difference is 0, or when the
+    paired t test does not find the shift (p >= ``alpha``) and it is below ``max_sd``
+    standard deviations of A over the pairs."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    res = paired(a, b)
+    if res.n >= 1 and res.difference == 0 and not np.any(b[keep] - a[keep]):
+        return res, 0.0, True
+    sd = float(a[keep].std(ddof=1)) if res.n >= 2 else math.nan
+    in_sd = abs(res.difference) / sd if sd > 0 else math.inf
+    return res, in_sd, bool(res.p >= alpha and in_sd < max_sd)
+
+
 def welch_p(a: np.ndarray, b: np.ndarray) -> float:
     """Unpaired Welch t test p (for reference next to the paired test); NaN when undefined."""
     from scipy import stats

@@ -147,7 +147,7 @@ def _error(kind: str, loc: tuple[Any, ...], msg: str, value: Any, **ctx: Any) ->
 
 
 def _num(b: float) -> str:
-    return f"{b:g}" if isinstance(b, float) and b == int(b) and math.isfinite(b) else str(b)
+    return f"{b:g}" if isinstance(b, float) and math.isfinite(b) and b == int(b) else str(b)
 
 
 def _checker(ann: Any, info: FieldInfo, owner: str) -> Callable[..., Any]:
@@ -197,8 +197,13 @@ def _scalar_checker(ann: type, info: FieldInfo) -> Callable[..., Any]:
 
     def scalar(v: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
         t = type(v)
+        out: Any
         if ann is float and (t is float or (isinstance(v, int | float) and t is not bool)):
-            out: Any = float(v)
+            try:
+                out = float(v)
+            except OverflowError:  # an integer beyond float's range: not a number, as pydantic
+                errors.append(_error(kind, loc, f"Input should be {what}", v))
+                return v
         elif ann is int and isinstance(v, int) and t is not bool:
             out = int(v)
         elif (ann is bool and t is bool) or (ann is str and isinstance(v, str)):

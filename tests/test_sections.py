@@ -28,7 +28,7 @@ pydantic = pytest.importorskip("pydantic")  # a dependency (experiment files use
 REPO = Path(__file__).resolve().parent.parent
 TWIN = to_pydantic(ScenarioConfig)
 DEFAULTS = ScenarioConfig().model_dump()
-ODD = [None, True, False, "3", "integration", 0, 1, 3, 2, 3.5, 0.0, -1, -1e-9, 1e9, -(2**70), 2**70]
+ODD = [None, True, False, "3", "integration", 0, 1, 3, 2, 3.5, 0.0, -1, -1e-9, 1e9, -(2**70), 2**70, 10**400]
 ODD += [math.nan, math.inf, -math.inf, [], {}, [1], "x" * 121, "big-bang", "small_world"]
 
 

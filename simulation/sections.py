@@ -21,6 +21,7 @@ that defines sections): ``int``, ``float``, ``bool``, ``str``, ``Literal[...]``,
 
 from __future__ import annotations
 
+import copy
 import math
 import types
 from collections.abc import Callable
@@ -57,8 +58,15 @@ class SectionError(ValueError):
             lines.append(f"  {e['msg']} [type={e['type']}, input_value={e['input']!r}]")
         super().__init__("\n".join(lines))
 
-    def errors(self) -> list[dict[str, Any]]:
-        return list(self._errors)
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (process pools) with its errors
+        return (type(self), (self.title, self._errors))
+
+    def errors(self, *, include_context: bool = True, include_input: bool = True) -> list[dict[str, Any]]:
+        drop = {k for k, keep in (("ctx", include_context), ("input", include_input)) if not keep}
+        return [{k: v for k, v in e.items() if k not in drop} for e in self._errors]
+
+    def error_count(self) -> int:
+        return len(self._errors)
 
 
 class FieldInfo:
@@ -165,7 +173,7 @@ def _checker(ann: Any, info: FieldInfo, owner: str) -> Callable[..., Any]:
 
         def literal(v: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
             for c in choices:
-                if type(v) is type(c) and v == c:
+                if (type(v) is type(c) or (isinstance(c, str) and isinstance(v, str))) and v == c:
                     return c
             errors.append(_error("literal_error", loc, f"Input should be {expected}", v, expected=expected))
             return v
@@ -198,16 +206,24 @@ def _scalar_checker(ann: type, info: FieldInfo) -> Callable[..., Any]:
     def scalar(v: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
         t = type(v)
         out: Any
-        if ann is float and (t is float or (isinstance(v, int | float) and t is not bool)):
+        if ann is float and t is not bool and not isinstance(v, str | bytes) and hasattr(t, "__float__"):
+            # pydantic's strict float takes any real number (numpy scalars, Fraction, Decimal);
+            # an integer beyond float's range is not a number
             try:
                 out = float(v)
-            except OverflowError:  # an integer beyond float's range: not a number, as pydantic
+            except (OverflowError, TypeError, ValueError):
                 errors.append(_error(kind, loc, f"Input should be {what}", v))
                 return v
         elif ann is int and isinstance(v, int) and t is not bool:
             out = int(v)
-        elif (ann is bool and t is bool) or (ann is str and isinstance(v, str)):
+        elif ann is bool and t is bool:
             out = v
+        elif ann is str and isinstance(v, str):
+            out = str.__str__(v)  # a plain str, also from a StrEnum or other subclass
+            if not _encodable(out):
+                msg = "Input should be a valid string, unable to parse raw data as a unicode string"
+                errors.append(_error("string_unicode", loc, msg, v))
+                return v
         else:
             errors.append(_error(kind, loc, f"Input should be {what}", v))
             return v
@@ -222,6 +238,14 @@ def _scalar_checker(ann: type, info: FieldInfo) -> Callable[..., Any]:
         return out
 
     return scalar
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (e.g. from an undecodable command line)
+        return False
+    return True
 
 
 def _items(k: int) -> str:
@@ -280,7 +304,8 @@ class Section:
                     "must not use `from __future__ import annotations`"
                 )
             value = vars(cls).get(name, _MISSING)
-            info = value if isinstance(value, FieldInfo) else FieldInfo(value)
+            # a copy: one Field() object may serve several classes with other annotations
+            info = copy.copy(value) if isinstance(value, FieldInfo) else FieldInfo(value)
             if isinstance(value, FieldInfo):
                 delattr(cls, name)
             info.annotation = ann
@@ -334,7 +359,9 @@ class Section:
                     continue
             state[name] = info.check(value, where, errors)
         for key in data:
-            if key not in cls.model_fields:
+            if not isinstance(key, str):
+                errors.append(_error("invalid_key", (*loc, key), "Keys should be strings", key))
+            elif key not in cls.model_fields:
                 errors.append(
                     _error("extra_forbidden", (*loc, key), "Extra inputs are not permitted", data[key])
                 )
@@ -345,6 +372,9 @@ class Section:
                 check(self)
             except ValueError as exc:
                 errors.append(_error("value_error", loc, f"Value error, {exc}", data, error=exc))
+                return False
+            except AssertionError as exc:
+                errors.append(_error("assertion_error", loc, f"Assertion failed, {exc}", data, error=exc))
                 return False
         return True
 
@@ -357,31 +387,42 @@ class Section:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be deleted")
 
+    def _values(self) -> list[tuple[str, Any]]:
+        # Only declared keys: model_copy(update=) may have added others (as in pydantic,
+        # they are kept on the object but not dumped, compared or shown).
+        state = self.__dict__
+        return [(k, state[k]) for k in type(self).model_fields]
+
+    def __iter__(self) -> Any:  # dict(section), as pydantic
+        return iter(self._values())
+
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.__dict__ == other.__dict__
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
+        return hash((type(self), *(v for _, v in self._values())))
 
     def __repr__(self) -> str:
-        keys = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
-        return f"{type(self).__name__}({keys})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._values())})"
+
+    def __str__(self) -> str:
+        return " ".join(f"{k}={v!r}" for k, v in self._values())
 
     def model_dump(self) -> dict[str, Any]:
         """Every key as plain Python values (sections as dicts), in declaration order."""
-        return {k: _dump(v) for k, v in self.__dict__.items()}
+        return {k: _dump(v) for k, v in self._values()}
 
     def model_dump_json(self) -> str:
         import json
 
         return json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
 
-    def model_copy(self, update: dict[str, Any] | None = None) -> Self:
+    def model_copy(self, update: dict[str, Any] | None = None, *, deep: bool = False) -> Self:
         """A copy with ``update``'s keys replaced, not validated (as pydantic's)."""
         out = type(self).__new__(type(self))
-        out.__dict__.update(self.__dict__)
+        out.__dict__.update(copy.deepcopy(self.__dict__) if deep else self.__dict__)
         out.__dict__.update(update or {})
         return out
 

@@ -10,13 +10,17 @@ location, input and context), so every error message stays what it was.
 from __future__ import annotations
 
 import copy
+import enum
 import math
 import pickle
 import subprocess
 import sys
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from simulation.config import PartyGroup, RunConfig, ScenarioConfig, scalar_parameters
@@ -131,6 +135,48 @@ def test_a_non_table_agrees_with_pydantic(data: Any) -> None:
     assert ours == theirs and ours[0] == "error"
 
 
+class _Kind(enum.StrEnum):
+    PROVINCE = "province"
+    NAME = "Provincie"
+
+
+UNUSUAL = [
+    {"citizens": {"p": np.float32(0.1), "q": np.float64(0.2), "rewiring": np.int64(0)}},
+    {"citizens": {"p": np.float32(2.0)}},
+    {"citizens": {"p": Fraction(1, 20), "q": Decimal("0.05")}},
+    {"citizens": {"p": Decimal(2), "q": np.bool_(True)}},
+    {"citizens": {"p": Decimal("nan"), "q": "0.1"}},
+    {"citizens": {"count": np.int64(500)}},
+    {"organisation": {"type": _Kind.PROVINCE, "name": _Kind.NAME}},
+    {"organisation": {"name": "ab\udcff"}},
+    {"run": {1: 3, "months": 2}},
+    {1: {}, "run": {"months": 0}},
+]
+
+
+@pytest.mark.parametrize("update", UNUSUAL, ids=[str(i) for i in range(len(UNUSUAL))])
+def test_unusual_input_types_agree_with_pydantic(update: dict[Any, Any]) -> None:
+    """Numpy scalars, Fraction, Decimal, a StrEnum, a lone surrogate, non-string keys."""
+    ours, theirs = _both(deep_merge(DEFAULTS, update))
+    assert ours == theirs
+
+
+def test_object_behaviour_matches_pydantic() -> None:
+    ours, twin = RunConfig(months=3), TWIN.model_fields["run"].annotation(months=3)
+    assert str(ours) == str(twin) and dict(ours) == dict(twin)
+    typo = ours.model_copy(update={"month": 60})
+    assert typo == ours and typo.model_dump() == twin.model_copy(update={"month": 60}).model_dump()
+    assert "month=" not in repr(typo)
+    deep = ScenarioConfig().model_copy(deep=True)
+    assert deep == ScenarioConfig() and deep.departments.groups is not ScenarioConfig().departments.groups
+    with pytest.raises(SectionError) as exc:
+        RunConfig(months=0, seed=-1)
+    again = pickle.loads(pickle.dumps(exc.value))  # through a process pool
+    assert again.errors() == exc.value.errors() and str(again) == str(exc.value)
+    assert exc.value.error_count() == 2
+    assert "input" not in exc.value.errors(include_input=False)[0]
+
+
 def test_defaults_and_schema_match_pydantic() -> None:
     assert ScenarioConfig().model_dump() == TWIN().model_dump()
     assert repr(ScenarioConfig().model_dump()) == repr(TWIN().model_dump())  # 2 stays 2, 2.0 stays 2.0
@@ -189,6 +235,11 @@ def test_section_declarations_are_checked() -> None:
         _declare("int", Field(1, "this module has `from __future__ import annotations`"))
     with pytest.raises(TypeError, match="exactly one of a default"):
         Field()
+    shared = Field(1, "one Field object, two classes")
+    whole, real = _declare(int, shared), _declare(float, shared)
+    assert whole.model_validate({"key": 2}).key == 2 and real.model_validate({"key": 2}).key == 2.0
+    with pytest.raises(SectionError):
+        whole.model_validate({"key": 1.5})
 
 
 def test_run_does_not_import_pydantic(tmp_path: Path) -> None:

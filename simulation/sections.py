@@ -3,8 +3,9 @@
 A :class:`Section` subclass declares its keys as annotated class attributes with a
 :func:`Field` (default, description, bounds), as with pydantic. Validation is strict, as
 pydantic's ``strict=True, extra="forbid"``: ``"3"`` is not a number, ``3.5`` and ``true``
-are not whole numbers, a whole number is accepted (as a float) where a real number is
-expected, and an unknown key is an error. Errors are collected, not raised one at a time,
+are not whole numbers, a whole number or any other real number (numpy scalar, Fraction,
+Decimal) is accepted as a float where a real number is expected, and an unknown key is an
+error. Errors are collected, not raised one at a time,
 as dicts with pydantic's ``type``, ``loc``, ``msg``, ``input`` and ``ctx``, so
 :func:`simulation.io.scenario_io.explain` words them (``tests/test_sections.py`` checks
 both against pydantic itself).

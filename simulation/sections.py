@@ -5,10 +5,9 @@ A :class:`Section` subclass declares its keys as annotated class attributes with
 pydantic's ``strict=True, extra="forbid"``: ``"3"`` is not a number, ``3.5`` and ``true``
 are not whole numbers, a whole number or any other real number (numpy scalar, Fraction,
 Decimal) is accepted as a float where a real number is expected, and an unknown key is an
-error. Errors are collected, not raised one at a time,
-as dicts with pydantic's ``type``, ``loc``, ``msg``, ``input`` and ``ctx``, so
-:func:`simulation.io.scenario_io.explain` words them (``tests/test_sections.py`` checks
-both against pydantic itself).
+error. Errors are collected, not raised one at a time, as dicts with pydantic's ``type``,
+``loc``, ``msg``, ``input`` and ``ctx``, so :func:`simulation.io.scenario_io.explain`
+words them (``tests/test_sections.py`` checks both against pydantic itself).
 
 Why not pydantic here: every ``egov-sim run`` builds the configuration, and importing
 pydantic and building its 20 schemas cost about 0.1 s, a third of a short run (issue 22).
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 import types
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
@@ -31,20 +31,14 @@ from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
 _MISSING: Any = object()
 #: A class's own annotations (not its bases'), on every Python from 3.10 (3.14 included).
 _own_annotations: Callable[[type], dict[str, Any]] = type.__dict__["__annotations__"].__get__
-_BOUNDS = ("le", "lt", "ge", "gt")  # pydantic's order: an upper bound is checked first
-_TESTS: dict[str, Callable[[Any, Any], bool]] = {
-    "le": lambda v, b: v <= b,
-    "lt": lambda v, b: v < b,
-    "ge": lambda v, b: v >= b,
-    "gt": lambda v, b: v > b,
+#: Bound: (test the value must pass, words, pydantic's error type), in pydantic's order
+#: (an upper bound is checked first).
+_BOUNDS: dict[str, tuple[Callable[[Any, Any], bool], str, str]] = {
+    "le": (operator.le, "less than or equal to", "less_than_equal"),
+    "lt": (operator.lt, "less than", "less_than"),
+    "ge": (operator.ge, "greater than or equal to", "greater_than_equal"),
+    "gt": (operator.gt, "greater than", "greater_than"),
 }
-_WORDS = {
-    "le": "less than or equal to",
-    "lt": "less than",
-    "ge": "greater than or equal to",
-    "gt": "greater than",
-}
-_BOUND_TYPES = {"le": "less_than_equal", "lt": "less_than", "ge": "greater_than_equal", "gt": "greater_than"}
 
 
 class SectionError(ValueError):
@@ -115,8 +109,14 @@ class FieldInfo:
         return self.default_factory() if self.default_factory is not None else self.default
 
     def bounds(self) -> dict[str, float]:
-        """The numeric bounds that are set, as ``{"ge": 0, "le": 1}``."""
+        """The numeric bounds that are set, as ``{"le": 1, "ge": 0}`` (upper first)."""
         return {k: getattr(self, k) for k in _BOUNDS if getattr(self, k) is not None}
+
+    def interval(self) -> tuple[float | None, bool, float | None, bool]:
+        """(low, low is open, high, high is open); None where there is no bound."""
+        lo = self.gt if self.gt is not None else self.ge
+        hi = self.lt if self.lt is not None else self.le
+        return lo, self.gt is not None, hi, self.lt is not None
 
 
 def Field(default: Any = _MISSING, description: str | None = None, **kw: Any) -> Any:  # noqa: N802
@@ -195,7 +195,6 @@ def _checker(ann: Any, info: FieldInfo, owner: str) -> Callable[..., Any]:
 def _scalar_checker(ann: type, info: FieldInfo) -> Callable[..., Any]:
     # The bound a float field reports is a float, as pydantic's (`ge: 0.0`).
     bounds = [(k, ann(b) if ann in (int, float) else b) for k, b in info.bounds().items()]
-    bounds.sort(key=lambda kb: _BOUNDS.index(kb[0]))
     max_length = info.max_length
     kind, what = {
         int: ("int_type", "a valid integer"),
@@ -229,9 +228,9 @@ def _scalar_checker(ann: type, info: FieldInfo) -> Callable[..., Any]:
             errors.append(_error(kind, loc, f"Input should be {what}", v))
             return v
         for name, b in bounds:
-            if not _TESTS[name](out, b):
-                msg = f"Input should be {_WORDS[name]} {_num(b)}"
-                errors.append(_error(_BOUND_TYPES[name], loc, msg, v, **{name: b}))
+            test, words, error_type = _BOUNDS[name]
+            if not test(out, b):
+                errors.append(_error(error_type, loc, f"Input should be {words} {_num(b)}", v, **{name: b}))
                 return v
         if max_length is not None and len(out) > max_length:
             msg = f"String should have at most {max_length} character{'s' if max_length != 1 else ''}"

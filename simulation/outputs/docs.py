@@ -9,13 +9,7 @@ from ..sections import FieldInfo
 
 
 def _range(field: FieldInfo) -> str:
-    lo = hi = None
-    lo_open = hi_open = False
-    for attr, v in field.bounds().items():
-        if attr in ("ge", "gt"):
-            lo, lo_open = v, attr == "gt"
-        else:
-            hi, hi_open = v, attr == "lt"
+    lo, lo_open, hi, hi_open = field.interval()
     choices = get_args(field.annotation)
     if choices and all(isinstance(c, str) for c in choices):
         return " \\| ".join(f"`{c}`" for c in choices)

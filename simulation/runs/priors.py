@@ -84,12 +84,9 @@ def _bounds(name: str) -> tuple[float, float, bool]:
     else:
         section, key = name.split(".", 1)
         field = ScenarioConfig.model_fields[section].annotation.model_fields[key]  # type: ignore[union-attr]
-    lo, hi = -math.inf, math.inf
-    for attr, v in field.bounds().items():
-        if attr in ("ge", "gt"):
-            lo = float(v)
-        else:
-            hi = float(v)
+    low, _, high, _ = field.interval()
+    lo = -math.inf if low is None else float(low)
+    hi = math.inf if high is None else float(high)
     is_int = field.annotation is int
     return lo, hi, is_int
 

@@ -123,7 +123,7 @@ def negligible_shift(
     a, b = np.asarray(a, float), np.asarray(b, float)
     keep = np.isfinite(a) & np.isfinite(b)
     res = paired(a, b)
-    if res.n >= 1 and res.difference == 0 and not np.any(b[keep] - a[keep]):
+    if res.n >= 1 and not np.any(b[keep] - a[keep]):
         return res, 0.0, True
     sd = float(a[keep].std(ddof=1)) if res.n >= 2 else math.nan
     in_sd = abs(res.difference) / sd if sd > 0 else math.inf

@@ -149,6 +149,18 @@ class Session:
         )
         self.page.get_by_role("button", name="Pause", exact=True).click()
         self.page.get_by_role("button", name="Play", exact=True).wait_for(timeout=WAIT)
+        self.settle()
+
+    def settle(self, quiet_s: float = 1.0) -> int:
+        """Wait until the status month stays the same for ``quiet_s`` seconds and return it:
+        under load, a step already under way when Pause was pressed lands after it."""
+        last, since = self.month(), time.monotonic()
+        while time.monotonic() - since < quiet_s:
+            time.sleep(0.1)
+            month = self.month()
+            if month != last:
+                last, since = month, time.monotonic()
+        return last
 
     def wait_charts(self, count: int = PANELS + 1) -> None:
         """Wait until ``count`` charts exist and each has its echarts instance."""

@@ -296,13 +296,117 @@ def test_consolidation_from_memory_or_disk_gives_the_same_bytes(
         remember(cache, *args)
         kept.append(len(cache))
 
-    monkeypatch.setattr("simulation.experiments.sweep.remember_part", counting)
+    monkeypatch.setattr(parts, "remember_part", counting)
     out = tmp_path / "c"
     sweep(load_experiment(path), out, workers=1, progress=False)
     assert kept and (max(kept) == 0) == (cache_bytes == 0)
     assert cache_bytes == 0 or 0 < max(kept) < len(kept)  # some parts kept, not all
     for name in ("kpis.parquet", "timeseries.parquet"):
         assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def _part_files(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Runs of every part written to disk during the test (recorded as written)."""
+    from simulation.experiments import parts
+
+    written: list[list[int]] = []
+    write = parts.write_part
+
+    def recording(folder: Path, runs: list[int], *tables: pa.Table) -> None:
+        write(folder, runs, *tables)
+        written.append(list(runs))
+
+    monkeypatch.setattr(parts, "write_part", recording)
+    return written
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_automatic_batches_share_parts_and_keep_the_bytes(
+    tiny_w1: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Without ``batch = N`` finished tasks are written together once ``PART_SECONDS`` have
+    passed, and the last ones go to consolidation without a part; with 0 s each task is a
+    part as before. The files are the same bytes either way."""
+    from simulation.experiments import parts
+
+    path, out1 = tiny_w1
+    auto = tmp_path / "auto.toml"
+    auto.write_text(path.read_text(encoding="utf-8").replace("batch = 2\n", ""), encoding="utf-8")
+    for seconds in (0.0, 3600.0):
+        monkeypatch.setattr(parts, "PART_SECONDS", seconds)
+        monkeypatch.setattr("simulation.experiments.sweep.PART_SECONDS", seconds)
+        written = _part_files(monkeypatch)
+        out = tmp_path / f"w{workers}-{seconds}"
+        sweep(load_experiment(auto), out, workers=workers, progress=False)
+        if seconds:
+            assert written == []  # all 12 runs consolidated from memory
+        else:
+            assert len(written) > 1 and sorted(r for runs in written for r in runs) == list(range(12))
+        for name in ("kpis.parquet", "timeseries.parquet"):
+            assert (out1 / name).read_bytes() == (out / name).read_bytes(), (seconds, name)
+
+
+def test_pending_parts_join_contiguous_tasks_only(tmp_path: Path) -> None:
+    from simulation.experiments.parts import PartCache, PendingParts, scan_parts
+    from simulation.experiments.sweep import run_columns
+
+    exp = load_experiment(write_tiny(tmp_path))
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    cache = PartCache()
+    pending = PendingParts(exp, folder, cache, every=3600.0)
+    for runs in ([6, 7], [0, 1], [2, 3], [9]):  # as tasks may finish on several workers
+        pending.add(runs, *run_columns(exp, runs))
+    assert list(folder.iterdir()) == []
+    pending.flush()
+    stems = sorted(p.name for p in folder.glob("*.kpis.parquet"))
+    assert stems == [f"part-{a:09d}-{b:09d}.kpis.parquet" for a, b in ((0, 3), (6, 7), (9, 9))]
+    pending.add([4, 5], *run_columns(exp, [4, 5]))
+    pending.keep()  # held in memory only: scanned with the cache, not without it
+    assert [(a, b) for a, b, _ in scan_parts(folder, cache)[0]] == [(0, 3), (4, 5), (6, 7), (9, 9)]
+    assert scan_parts(folder)[1] == {0, 1, 2, 3, 6, 7, 9}
+
+
+def test_interrupted_sweep_writes_its_finished_runs(
+    tiny_w1: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs held back for a shared part are written when the sweep is interrupted (Ctrl-C),
+    so ``--resume`` does not run them again, and finishes with the same bytes."""
+    from simulation.experiments import parts, sweep as sweep_module
+
+    path, out1 = tiny_w1
+    auto = tmp_path / "auto.toml"
+    auto.write_text(path.read_text(encoding="utf-8").replace("batch = 2\n", ""), encoding="utf-8")
+    exp = load_experiment(auto)
+    monkeypatch.setattr(parts, "PART_SECONDS", 3600.0)
+    monkeypatch.setattr(sweep_module, "PART_SECONDS", 3600.0)
+    real = sweep_module.run_columns
+    calls = []
+
+    def interrupted(exp_: object, runs: list[int]) -> object:
+        calls.append(runs)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(exp_, runs)
+
+    monkeypatch.setattr(sweep_module, "run_columns", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(exp, out, workers=1, progress=False)
+    kept = set().union(*(set(r) for r in calls[:2]))
+    assert scan_parts_runs(out) == kept and len(kept) >= 2
+    monkeypatch.setattr(sweep_module, "run_columns", real)
+    rerun = _part_files(monkeypatch)
+    res = sweep(exp, out, workers=1, resume=True, progress=False)
+    assert res.ran == 12 - len(kept) and rerun == []
+    for name in ("kpis.parquet", "timeseries.parquet"):
+        assert (out1 / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def scan_parts_runs(out: Path) -> set[int]:
+    from simulation.experiments.parts import scan_parts
+
+    return scan_parts(out / "parts")[1]
 
 
 def test_bad_start_method_is_rejected_clearly(

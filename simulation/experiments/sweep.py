@@ -17,6 +17,7 @@ exists only so tests can check failure recording; nothing in an experiment file 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -44,9 +45,11 @@ from .parts import (
     _ARROW as _ARROW,
     KPI_ROW_GROUP as KPI_ROW_GROUP,
     PARQUET_OPTIONS as PARQUET_OPTIONS,
+    PART_SECONDS as PART_SECONDS,
     TS_ROW_GROUP as TS_ROW_GROUP,
     TS_SCHEMA as TS_SCHEMA,
     PartCache as PartCache,
+    PendingParts as PendingParts,
     _FixedGroups as _FixedGroups,
     _part_name as _part_name,
     _write_parquet as _write_parquet,
@@ -475,13 +478,12 @@ def sweep(
     failures = 0
     ran = 0
     written = PartCache()
+    pending = PendingParts(exp, out / "parts", written, None if exp.batch else PART_SECONDS)
 
     def record(runs: list[int], kpi_columns: dict[str, list[Any]], ts_columns: dict[str, list[Any]]) -> None:
         nonlocal failures, ran
-        kpis, ts = tables(exp, kpi_columns, ts_columns)
-        write_part(out / "parts", runs, kpis, ts)
-        remember_part(written, out / "parts", runs, kpis, ts)
-        failures += kpis.num_rows - kpis.column("error").null_count
+        pending.add(runs, kpi_columns, ts_columns)
+        failures += sum(e is not None for e in kpi_columns["error"])
         ran += len(runs)
         if bar is not None:
             bar.update(len(runs))
@@ -517,6 +519,12 @@ def sweep(
             while inflight:
                 for fut in dask.done_any(set(inflight)):
                     record(inflight.pop(fut), *fut.result())
+    except BaseException:
+        # Runs finished before the interruption are kept for --resume; if even that
+        # fails, the interruption is the error to report.
+        with contextlib.suppress(Exception):
+            pending.flush()
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -524,6 +532,7 @@ def sweep(
             local[1]()  # again, if the bar failed before the pool was used (idempotent)
         if dask is not None:
             dask.close()
+    pending.keep()
     consolidate(exp, out, n_runs, written)
     failures_total = _count_failures(out)
     elapsed = time.perf_counter() - start

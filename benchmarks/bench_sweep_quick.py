@@ -164,7 +164,8 @@ def main() -> int:
                     f"whole-process bound {bound:.2f}",
                     flush=True,
                 )
-                ceiling = statistics.median(a / b for a, b in zip(t1, together, strict=True))
+                scaling = [a / b for a, b in zip(t1, together, strict=True)]
+                ceiling = statistics.median(scaling)
                 print(
                     f"    machine: two independent 1-worker sweeps at once take "
                     f"{statistics.median(together):.2f} s (one alone {statistics.median(t1):.2f} s); "
@@ -174,10 +175,7 @@ def main() -> int:
                 # The whole-process bound again, with sweep() scaling only as well as the
                 # machine lets two independent processes scale: T1 / (2 (S + E1 / (2 c))).
                 machine_bound = statistics.median(
-                    t / (2 * (t - e + e / (2 * c)))
-                    for t, e, c in zip(
-                        t1, e1, (a / b for a, b in zip(t1, together, strict=True)), strict=True
-                    )
+                    t / (2 * (t - e + e / (2 * c))) for t, e, c in zip(t1, e1, scaling, strict=True)
                 )
                 print(
                     f"    bound with this machine's scaling (serial rest + sweep() / (2 x {ceiling:.2f})): "

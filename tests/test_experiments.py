@@ -334,7 +334,6 @@ def test_automatic_batches_share_parts_and_keep_the_bytes(
     auto.write_text(path.read_text(encoding="utf-8").replace("batch = 2\n", ""), encoding="utf-8")
     for seconds in (0.0, 3600.0):
         monkeypatch.setattr(parts, "PART_SECONDS", seconds)
-        monkeypatch.setattr("simulation.experiments.sweep.PART_SECONDS", seconds)
         written = _part_files(monkeypatch)
         out = tmp_path / f"w{workers}-{seconds}"
         sweep(load_experiment(auto), out, workers=workers, progress=False)
@@ -346,7 +345,8 @@ def test_automatic_batches_share_parts_and_keep_the_bytes(
             assert (out1 / name).read_bytes() == (out / name).read_bytes(), (seconds, name)
 
 
-def test_pending_parts_join_contiguous_tasks_only(tmp_path: Path) -> None:
+def test_pending_parts_join_contiguous_tasks_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulation.experiments import parts
     from simulation.experiments.parts import PartCache, PendingParts, scan_parts
     from simulation.experiments.sweep import run_columns
 
@@ -354,7 +354,8 @@ def test_pending_parts_join_contiguous_tasks_only(tmp_path: Path) -> None:
     folder = tmp_path / "parts"
     folder.mkdir()
     cache = PartCache()
-    pending = PendingParts(exp, folder, cache, every=3600.0)
+    monkeypatch.setattr(parts, "PART_SECONDS", 3600.0)
+    pending = PendingParts(exp, folder, cache, shared=True)
     for runs in ([6, 7], [0, 1], [2, 3], [9]):  # as tasks may finish on several workers
         pending.add(runs, *run_columns(exp, runs))
     assert list(folder.iterdir()) == []
@@ -379,7 +380,6 @@ def test_interrupted_sweep_writes_its_finished_runs(
     auto.write_text(path.read_text(encoding="utf-8").replace("batch = 2\n", ""), encoding="utf-8")
     exp = load_experiment(auto)
     monkeypatch.setattr(parts, "PART_SECONDS", 3600.0)
-    monkeypatch.setattr(sweep_module, "PART_SECONDS", 3600.0)
     real = sweep_module.run_columns
     calls = []
 

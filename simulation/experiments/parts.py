@@ -166,15 +166,15 @@ PART_SECONDS = 1.0
 
 class PendingParts:
     """Finished tasks not yet written as parts. :meth:`add` writes all that are pending,
-    merged into contiguous runs, once ``every`` seconds have passed since the last write
-    (each task at once when ``every`` is None, as for ``batch = N``); :meth:`keep` hands
+    merged into contiguous runs, once :data:`PART_SECONDS` have passed since the last
+    write if ``shared``, else each task at once (as for ``batch = N``); :meth:`keep` hands
     what is left to consolidation in memory; :meth:`flush` writes it (on interruption)."""
 
-    def __init__(self, exp: Experiment, parts: Path, cache: PartCache, every: float | None) -> None:
-        self.schemas = (kpi_schema(exp), TS_SCHEMA)
+    def __init__(self, exp: Experiment, parts: Path, cache: PartCache, *, shared: bool) -> None:
+        self.kpi_schema = kpi_schema(exp)
         self.parts = parts
         self.cache = cache
-        self.every = every
+        self.every = PART_SECONDS if shared else None
         self.since = time.monotonic()
         self.tasks: list[tuple[list[int], dict[str, list[Any]], dict[str, list[Any]]]] = []
 
@@ -185,20 +185,18 @@ class PendingParts:
 
     def _merged(self) -> Iterator[tuple[list[int], pa.Table, pa.Table]]:
         """Pending tasks in run order, contiguous ones joined, as (runs, kpis, ts) tables."""
-        tasks, self.tasks = sorted(self.tasks, key=lambda t: t[0][0]), []
-        groups: list[list[int]] = []
-        for i, (runs, _, _) in enumerate(tasks):
-            if groups and runs[0] == tasks[groups[-1][-1]][0][-1] + 1:
-                groups[-1].append(i)
+        groups: list[list[tuple[list[int], dict[str, list[Any]], dict[str, list[Any]]]]] = []
+        for task in sorted(self.tasks, key=lambda t: t[0][0]):
+            if groups and task[0][0] == groups[-1][-1][0][-1] + 1:
+                groups[-1].append(task)
             else:
-                groups.append([i])
+                groups.append([task])
+        self.tasks = []
         for group in groups:
-            runs = [r for i in group for r in tasks[i][0]]
-            tables = []
-            for k, schema in enumerate(self.schemas):
-                columns = {name: [v for i in group for v in tasks[i][k + 1][name]] for name in schema.names}
-                tables.append(columns_table(columns, schema))
-            yield runs, tables[0], tables[1]
+            runs = [r for t in group for r in t[0]]
+            kpis = {n: [v for t in group for v in t[1][n]] for n in self.kpi_schema.names}
+            ts = {n: [v for t in group for v in t[2][n]] for n in TS_SCHEMA.names}
+            yield runs, columns_table(kpis, self.kpi_schema), columns_table(ts, TS_SCHEMA)
 
     def flush(self) -> None:
         for runs, kpis, ts in self._merged():

@@ -45,7 +45,6 @@ from .parts import (
     _ARROW as _ARROW,
     KPI_ROW_GROUP as KPI_ROW_GROUP,
     PARQUET_OPTIONS as PARQUET_OPTIONS,
-    PART_SECONDS as PART_SECONDS,
     TS_ROW_GROUP as TS_ROW_GROUP,
     TS_SCHEMA as TS_SCHEMA,
     PartCache as PartCache,
@@ -478,7 +477,7 @@ def sweep(
     failures = 0
     ran = 0
     written = PartCache()
-    pending = PendingParts(exp, out / "parts", written, None if exp.batch else PART_SECONDS)
+    pending = PendingParts(exp, out / "parts", written, shared=not exp.batch)
 
     def record(runs: list[int], kpi_columns: dict[str, list[Any]], ts_columns: dict[str, list[Any]]) -> None:
         nonlocal failures, ran

@@ -579,5 +579,22 @@ def _broken_pipe() -> int:
     return 128 + 13
 
 
+def entry() -> int:
+    """The ``egov-sim`` console script: :func:`main`, then the garbage collector frozen
+    before the interpreter exits. Its last collections otherwise walk every object the
+    imports made (pydantic's schemas, numpy, pyarrow): about 0.09 s of every command on
+    the machines we measure. Exit handlers (``atexit``, ``weakref.finalize``) still run and
+    objects are still freed; only cyclic garbage left at exit is not collected, and nothing
+    here leaves a file to be flushed by a finaliser (outputs are written and closed, then
+    moved into place). :func:`main` itself leaves the collector alone, for callers such as
+    tests that go on after it returns."""
+    import gc
+
+    try:
+        return main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -355,3 +355,32 @@ def test_run_output_follows_the_umask(tmp_path) -> None:
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o755
     for f in out.iterdir():
         assert stat.S_IMODE(os.stat(f).st_mode) == 0o644, f.name
+
+
+def test_the_console_script_freezes_the_collector_only_after_main(monkeypatch) -> None:
+    """``egov-sim`` is ``cli.entry``: main's exit code, with gc.freeze() after main returns
+    or raises (so the interpreter's exit skips its last collections), never before."""
+    import gc
+    import tomllib
+
+    from simulation import cli as cli_mod
+
+    scripts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]
+    assert scripts["egov-sim"] == "simulation.cli:entry"
+    events: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: events.append("freeze"))
+    monkeypatch.setattr(cli_mod, "main", lambda: events.append("main") or 3)
+    assert cli_mod.entry() == 3
+    assert events == ["main", "freeze"]
+
+    def fails() -> int:
+        events.append("main")
+        raise SystemExit(2)
+
+    events.clear()
+    monkeypatch.setattr(cli_mod, "main", fails)
+    with pytest.raises(SystemExit):
+        cli_mod.entry()
+    assert events == ["main", "freeze"]

@@ -1,15 +1,17 @@
 """Parent memory of `egov-sim sweep` as the number of runs grows (issue 3: flat memory).
 
-    python benchmarks/bench_sweep_memory.py
+    python benchmarks/bench_sweep_memory.py [--reps 100,1000,10000]
 
 Runs the 2 x 2 design with tiny runs (200 citizens, 60 months) at 100 and 1,000
-replications (400 and 4,000 runs) with 2 workers and prints the sweep process's peak
-resident memory (VmHWM, sampled from /proc) for both. Workers are separate processes; their
+replications (400 and 4,000 runs; ``--reps`` for others, e.g. 10,000 for 40,000 runs) with
+2 workers and prints the sweep process's peak resident memory (VmHWM, sampled from /proc)
+for each, and its growth against the smallest. Workers are separate processes; their
 memory does not depend on the number of runs either (one batch at a time).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -54,6 +56,7 @@ def measure(reps: int, tmp: Path) -> tuple[int, float]:
         "2",
         "--out",
         str(tmp / f"out_{reps}"),
+        "--yes",
     ]
     env = {**os.environ, "EGOV_SIM_NO_PROGRESS": "1"}
     start = time.perf_counter()
@@ -71,12 +74,19 @@ def measure(reps: int, tmp: Path) -> tuple[int, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", default="100,1000", help="replications per design point, comma-separated")
+    reps = sorted({int(r) for r in parser.parse_args().reps.split(",")})
+    base = None
     with tempfile.TemporaryDirectory() as tmp:
-        small, t_small = measure(100, Path(tmp))
-        large, t_large = measure(1000, Path(tmp))
-    print(f"  400 runs: parent peak {small / 1024:.0f} MiB ({t_small:.0f} s)")
-    print(f"4,000 runs: parent peak {large / 1024:.0f} MiB ({t_large:.0f} s)")
-    print(f"growth for 10x the runs: {100 * (large - small) / small:+.0f} %")
+        for r in reps:
+            peak, wall = measure(r, Path(tmp))
+            base = base or peak
+            print(
+                f"{4 * r:>7,} runs: parent peak {peak / 1024:.0f} MiB ({wall:.0f} s), "
+                f"{100 * (peak - base) / base:+.0f} % against {4 * reps[0]:,} runs",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

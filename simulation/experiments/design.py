@@ -121,10 +121,13 @@ def planned_points(exp: Experiment) -> int:
 
 
 #: Seconds of one simulated month per citizen and per pair of parties, plus a fixed cost
-#: per run (measured on a busy 2-core machine, rounded): an estimate, not a promise.
-SECONDS_PER_CITIZEN_MONTH = 1.2e-6
-SECONDS_PER_PAIR_MONTH = 2e-7
-SECONDS_PER_RUN = 0.25
+#: per run: an estimate, not a promise. Fitted by benchmarks/bench_estimate.py on an idle
+#: 2-core machine (2026-12-07: 0.004-0.018 s, 1.2-1.7e-8 s, 2.8-4.5e-6 s) and rounded up
+#: for the sweep's own work per run and a busier machine; the month's cost that does not
+#: grow with the citizens is put down to the pairs (only 10 parties measured).
+SECONDS_PER_CITIZEN_MONTH = 2e-8
+SECONDS_PER_PAIR_MONTH = 4e-6
+SECONDS_PER_RUN = 0.03
 
 
 def estimated_seconds(exp: Experiment, runs: int, workers: int = 1) -> float:

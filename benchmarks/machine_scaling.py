@@ -21,7 +21,6 @@ import argparse
 import statistics
 import subprocess
 import sys
-import time
 
 WORK = {
     "pure Python": "s = 0\nfor i in range({n}):\n    s += i",

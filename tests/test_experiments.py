@@ -728,3 +728,33 @@ def test_parquet_row_groups_do_not_depend_on_batching(tiny_w1: tuple[Path, Path]
     sweep(load_experiment(other), out, workers=1, progress=False)
     assert (out1 / "kpis.parquet").read_bytes() == (out / "kpis.parquet").read_bytes()
     assert pq.ParquetFile(out / "kpis.parquet").metadata.num_row_groups == 1
+
+
+def test_consolidation_joins_small_tables_without_changing_a_byte(tmp_path: Path, monkeypatch) -> None:
+    """Row groups are filled from many small parts: joining them every COMPACT_EVERY parts
+    keeps the buffer to a few tables and the written file byte for byte the same."""
+    from simulation.experiments import parts
+
+    schema = pa.schema([("run", pa.int64()), ("value", pa.float64())])
+    tables = [
+        pa.table({"run": [i, i + 1], "value": [i * 0.5, i * 0.25]}, schema=schema) for i in range(0, 200, 2)
+    ]
+
+    def write(name: str, every: int) -> tuple[bytes, int]:
+        monkeypatch.setattr(parts, "COMPACT_EVERY", every)
+        groups = parts._FixedGroups(tmp_path / name, schema, row_group=64)
+        longest = 0
+        for t in tables:
+            groups.add(t)
+            longest = max(longest, len(groups.buffer))
+        groups.close()
+        return (tmp_path / name).read_bytes(), longest
+
+    joined, joined_len = write("joined.parquet", 4)
+    apart, apart_len = write("apart.parquet", 10**9)
+    assert joined == apart
+    # A group of 64 rows is 32 tables of 2 rows: kept apart, all 32 wait in the buffer;
+    # joined every 4, at most 8 joined tables and 3 new ones do.
+    assert apart_len == 32
+    assert joined_len <= 11
+    assert pq.read_table(tmp_path / "joined.parquet").column("run").to_pylist() == list(range(200))

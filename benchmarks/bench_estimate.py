@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulation.experiments import design  # noqa: E402
-from simulation.experiments.sweep import run_columns  # noqa: E402, F401 - what a worker imports
 from simulation.model import EGovModel  # noqa: E402
 
 SIZES = [(200, 60), (2_000, 120), (10_000, 120), (10_000, 307), (50_000, 120)]
@@ -45,8 +44,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     one_run(200, 12, 0)  # first-run costs (lazy imports, caches) are not a run's
-    parties = EGovModel(citizens_count=200, run_months=1).config
-    n_parties = parties.departments.count + parties.partners.count
+    config = EGovModel(citizens_count=200, run_months=1).config
+    n_parties = config.departments.count + config.partners.count
     rows = []
     print("| citizens | months | measured s/run (median) | estimate s/run | estimate / measured |")
     print("|---|---|---|---|---|")

@@ -22,21 +22,21 @@ import statistics
 import subprocess
 import sys
 
+#: (set-up, timed loop) for each kind of work; ``{n}`` is the loop's length.
 WORK = {
-    "pure Python": "s = 0\nfor i in range({n}):\n    s += i",
+    "pure Python": ("s = 0", "for i in range({n}):\n    s += i"),
     "numpy": (
-        "import numpy as np\nrng = np.random.default_rng(1)\nx = rng.random(10_000)\n"
-        "y = np.empty_like(x)\nfor _ in range({n}):\n    np.multiply(x, 1.0001, out=y)\n"
-        "    np.add(y, x, out=x)\n    x *= 0.5"
+        "import numpy as np\nrng = np.random.default_rng(1)\nx = rng.random(10_000)\ny = np.empty_like(x)",
+        "for _ in range({n}):\n    np.multiply(x, 1.0001, out=y)\n    np.add(y, x, out=x)\n    x *= 0.5",
     ),
 }
-TIMED = "import time\n{setup}\nt = time.perf_counter()\n{body}\nprint(time.perf_counter() - t)"
 
 
 def program(kind: str, n: int) -> str:
-    lines = WORK[kind].format(n=n).split("\n")
-    loop = next(i for i, line in enumerate(lines) if line.startswith("for "))
-    return TIMED.format(setup="\n".join(lines[:loop]), body="\n".join(lines[loop:]))
+    setup, body = WORK[kind]
+    return (
+        f"import time\n{setup}\nt = time.perf_counter()\n{body.format(n=n)}\nprint(time.perf_counter() - t)"
+    )
 
 
 def timed(code: str, copies: int) -> list[float]:

@@ -1,15 +1,18 @@
-"""The sweep's time estimate (`design.estimated_seconds`) against measured runs.
+"""The sweep's time estimate (`design.seconds_per_run`) against measured runs.
 
     python benchmarks/bench_estimate.py [--repeats 5]
 
 `egov-sim sweep` prints an estimate and refuses designs above --max-runs with it, so it
-should be of the right size. This times single runs of the default scenario in this
-process (one core, what one worker does) at several sizes, prints measured and estimated
-seconds per run, and the least-squares fit of the cost model the estimate uses:
-seconds = a + months x (citizens x b + parties^2 x c). The shipped scenarios all have the
-same parties, so c is fitted as the cost of a month that does not grow with the citizens,
-put down to the pairs of parties (negotiation is pairwise); other party counts are not
-measured.
+should be of the right size. This times single runs in this process (one core, what one
+worker does), at several sizes of the default scenario (10 parties) and with every party
+group's count scaled (10 to 320 parties at 2,000 citizens x 60 months), and prints
+measured and estimated seconds per run. It then fits the estimate's cost model to all
+those runs by non-negative least squares:
+
+    seconds = a + months x (b + citizens x c + parties x d + parties^2 x e)
+
+and prints the fitted constants next to design.py's (which are rounded up from such fits,
+for the sweep's own work per run and a busier machine).
 """
 
 from __future__ import annotations
@@ -21,48 +24,74 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import nnls
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulation.experiments import design  # noqa: E402
+from simulation.io.scenario_io import validate  # noqa: E402
 from simulation.model import EGovModel  # noqa: E402
 
-SIZES = [(200, 60), (2_000, 120), (10_000, 120), (10_000, 307), (50_000, 120)]
+#: (citizens, months, party scale): the default scenario's sizes, then more parties.
+SIZES = [(200, 60, 1), (2_000, 120, 1), (10_000, 120, 1), (10_000, 307, 1), (50_000, 120, 1)]
+SIZES += [(2_000, 60, k) for k in (1, 2, 4, 8, 16, 32)]
+NAMES = (
+    "SECONDS_PER_RUN",
+    "SECONDS_PER_MONTH",
+    "SECONDS_PER_CITIZEN_MONTH",
+    "SECONDS_PER_PARTY_MONTH",
+    "SECONDS_PER_PAIR_MONTH",
+)
 
 
-def one_run(citizens: int, months: int, seed: int) -> float:
+def config(citizens: int, months: int, scale: int = 1) -> object:
+    """The default scenario at this size, every party group's count times ``scale``."""
+    data = EGovModel(citizens_count=citizens, run_months=months).config.model_dump()
+    for side in ("departments", "partners"):
+        for group in data[side]["groups"]:
+            group["count"] *= scale
+    return validate(data, "bench_estimate")
+
+
+def one_run(cfg: object, seed: int) -> float:
     start = time.perf_counter()
-    model = EGovModel(citizens_count=citizens, run_months=months, rng=seed)
+    model = EGovModel(cfg, rng=seed)
     while model.running:
         model.step()
     return time.perf_counter() - start
+
+
+def features(citizens: int, parties: int, months: int) -> list[float]:
+    """One column per constant of design.seconds_per_run, in NAMES' order."""
+    return [1.0, months, months * citizens, months * parties, months * parties**2]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    one_run(200, 12, 0)  # first-run costs (lazy imports, caches) are not a run's
-    config = EGovModel(citizens_count=200, run_months=1).config
-    n_parties = config.departments.count + config.partners.count
+    one_run(config(200, 12), 0)  # first-run costs (lazy imports, caches) are not a run's
     rows = []
-    print("| citizens | months | measured s/run (median) | estimate s/run | estimate / measured |")
-    print("|---|---|---|---|---|")
-    for citizens, months in SIZES:
-        measured = statistics.median(one_run(citizens, months, s) for s in range(args.repeats))
-        per_month = citizens * design.SECONDS_PER_CITIZEN_MONTH + n_parties**2 * design.SECONDS_PER_PAIR_MONTH
-        estimate = design.SECONDS_PER_RUN + months * per_month
-        rows.append((citizens, months, measured))
-        print(f"| {citizens:,} | {months} | {measured:.3f} | {estimate:.3f} | {estimate / measured:.1f} |")
-    x = np.array([[1.0, m * c, m * n_parties**2] for c, m, _ in rows])
-    y = np.array([t for *_, t in rows])
-    (a, b, c), *_ = np.linalg.lstsq(x, y, rcond=None)
-    print(
-        f"fit: SECONDS_PER_RUN {a:.3f}, SECONDS_PER_CITIZEN_MONTH {b:.2e}, "
-        f"SECONDS_PER_PAIR_MONTH {c:.2e} ({n_parties} parties); largest misfit "
-        f"{max(abs(float(r) - t) / t for r, t in zip(x @ np.array([a, b, c]), y, strict=True)):.0%}"
-    )
+    print("| citizens | parties | months | measured s/run (median) | estimate s/run | estimate / measured |")
+    print("|---|---|---|---|---|---|")
+    for citizens, months, scale in SIZES:
+        cfg = config(citizens, months, scale)
+        parties = cfg.departments.count + cfg.partners.count
+        measured = statistics.median(one_run(cfg, s) for s in range(args.repeats))
+        guess = design.seconds_per_run(citizens, parties, months)
+        rows.append((features(citizens, parties, months), measured))
+        print(
+            f"| {citizens:,} | {parties} | {months} | {measured:.3f} | {guess:.3f} | {guess / measured:.1f} |"
+        )
+    x = np.array([f for f, _ in rows])
+    y = np.array([t for _, t in rows])
+    # Relative errors count, not absolute ones: weight each run by 1 / its time.
+    coef, _ = nnls(x / y[:, None], np.ones_like(y))
+    misfit = np.max(np.abs(x @ coef - y) / y)
+    print(f"\nfit (non-negative least squares on relative error; largest misfit {misfit:.0%}):")
+    for name, value in zip(NAMES, coef, strict=True):
+        print(f"  {name:<26} fitted {value:.2e}   design.py {getattr(design, name):.2e}")
 
 
 if __name__ == "__main__":

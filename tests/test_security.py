@@ -20,7 +20,13 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from simulation.cli import main
-from simulation.experiments.design import HARD_MAX_RUNS, check_size, planned_points
+from simulation.experiments.design import (
+    HARD_MAX_RUNS,
+    check_size,
+    estimated_seconds,
+    planned_points,
+    seconds_per_run,
+)
 from simulation.experiments.spec import load_experiment
 from simulation.io.atomic import atomic_dir, atomic_replace, swap_in
 from simulation.io.scenario_io import MAX_NESTING, MAX_PARTIES, ScenarioError, load_scenario
@@ -321,6 +327,21 @@ def test_large_design_needs_yes_and_says_how_long(tmp_path, capsys):
     assert check_size(exp, max_runs=200_000) == 200_000
     assert main(["compare", "--replications", "100000", "--out", str(out)]) == 2
     assert "--yes" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_estimate_uses_the_base_scenarios_sizes_and_grows_with_each(tmp_path):
+    # The constants are checked against measured runs by benchmarks/bench_estimate.py;
+    # here only that the estimate is wired to the experiment's own sizes.
+    exp = load_experiment(experiment(tmp_path, "replications = 3\n"))
+    cfg = exp.base_config()
+    parties = cfg.departments.count + cfg.partners.count
+    one = seconds_per_run(cfg.citizens.count, parties, exp.months)
+    assert estimated_seconds(exp, 30, workers=2) == pytest.approx(15 * one)
+    base = (1000, 10, 12)
+    for i in range(3):
+        bigger = list(base)
+        bigger[i] *= 4
+        assert seconds_per_run(*bigger) > seconds_per_run(*base)
 
 
 def test_deep_factor_levels_are_refused(tmp_path):

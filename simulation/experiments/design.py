@@ -120,22 +120,34 @@ def planned_points(exp: Experiment) -> int:
     raise ValueError(exp.design)  # pragma: no cover - the spec validates the name
 
 
-#: Seconds of one simulated month per citizen and per pair of parties, plus a fixed cost
-#: per run: an estimate, not a promise. Fitted by benchmarks/bench_estimate.py on an idle
-#: 2-core machine (2026-12-07: 0.004-0.018 s, 1.2-1.7e-8 s, 2.8-4.5e-6 s) and rounded up
-#: for the sweep's own work per run and a busier machine; the month's cost that does not
-#: grow with the citizens is put down to the pairs (only 10 parties measured).
+#: Seconds of a run: a fixed cost, then per simulated month a fixed cost, one per citizen,
+#: one per party and one per pair of parties. An estimate, not a promise: fitted by
+#: benchmarks/bench_estimate.py on an idle 2-core machine (2026-12-08: 200-50,000 citizens
+#: at 10 parties, and 10-320 parties at 2,000 citizens) and rounded up for the sweep's own
+#: work per run and a busier machine.
+SECONDS_PER_RUN = 0.01
+SECONDS_PER_MONTH = 4e-4
 SECONDS_PER_CITIZEN_MONTH = 2e-8
-SECONDS_PER_PAIR_MONTH = 4e-6
-SECONDS_PER_RUN = 0.03
+SECONDS_PER_PARTY_MONTH = 1e-5
+SECONDS_PER_PAIR_MONTH = 2.5e-8
+
+
+def seconds_per_run(citizens: int, parties: int, months: int) -> float:
+    """Estimated seconds of one run on one core (citizens, parties >= 0; months >= 1)."""
+    per_month = (
+        SECONDS_PER_MONTH
+        + citizens * SECONDS_PER_CITIZEN_MONTH
+        + parties * SECONDS_PER_PARTY_MONTH
+        + parties**2 * SECONDS_PER_PAIR_MONTH
+    )
+    return SECONDS_PER_RUN + months * per_month
 
 
 def estimated_seconds(exp: Experiment, runs: int, workers: int = 1) -> float:
     """Rough wall time of ``runs`` runs of the base scenario on ``workers`` processes."""
     cfg = exp.base_config()
     parties = cfg.departments.count + cfg.partners.count
-    per_month = cfg.citizens.count * SECONDS_PER_CITIZEN_MONTH + parties**2 * SECONDS_PER_PAIR_MONTH
-    return runs * (SECONDS_PER_RUN + exp.months * per_month) / max(1, workers)
+    return runs * seconds_per_run(cfg.citizens.count, parties, exp.months) / max(1, workers)
 
 
 def human_time(seconds: float) -> str:

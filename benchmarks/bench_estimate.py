@@ -5,7 +5,7 @@
 `egov-sim sweep` prints an estimate and refuses designs above --max-runs with it, so it
 should be of the right size. This times single runs in this process (one core, what one
 worker does), at several sizes of the default scenario (10 parties) and with every party
-group's count scaled (10 to 320 parties at 2,000 citizens x 60 months), and prints
+group's count scaled (10 to 1,000 parties, the most a scenario may have, at 2,000 citizens x 60 months), and prints
 measured and estimated seconds per run. It then fits the estimate's cost model to all
 those runs by non-negative least squares:
 
@@ -35,7 +35,7 @@ from simulation.model import EGovModel  # noqa: E402
 
 #: (citizens, months, party scale): the default scenario's sizes, then more parties.
 SIZES = [(200, 60, 1), (2_000, 120, 1), (10_000, 120, 1), (10_000, 307, 1), (50_000, 120, 1)]
-SIZES += [(2_000, 60, k) for k in (1, 2, 4, 8, 16, 32)]
+SIZES += [(2_000, 60, k) for k in (1, 2, 4, 8, 16, 32, 64, 100)]
 NAMES = (
     "SECONDS_PER_RUN",
     "SECONDS_PER_MONTH",

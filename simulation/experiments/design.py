@@ -123,13 +123,13 @@ def planned_points(exp: Experiment) -> int:
 #: Seconds of a run: a fixed cost, then per simulated month a fixed cost, one per citizen,
 #: one per party and one per pair of parties. An estimate, not a promise: fitted by
 #: benchmarks/bench_estimate.py on an idle 2-core machine (2026-12-08: 200-50,000 citizens
-#: at 10 parties, and 10-320 parties at 2,000 citizens) and rounded up for the sweep's own
+#: at 10 parties, and 10-1,000 parties at 2,000 citizens) and rounded up for the sweep's own
 #: work per run and a busier machine.
 SECONDS_PER_RUN = 0.01
 SECONDS_PER_MONTH = 4e-4
 SECONDS_PER_CITIZEN_MONTH = 2e-8
 SECONDS_PER_PARTY_MONTH = 1e-5
-SECONDS_PER_PAIR_MONTH = 2.5e-8
+SECONDS_PER_PAIR_MONTH = 5e-8
 
 
 def seconds_per_run(citizens: int, parties: int, months: int) -> float:

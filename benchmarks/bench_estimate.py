@@ -5,9 +5,9 @@
 `egov-sim sweep` prints an estimate and refuses designs above --max-runs with it, so it
 should be of the right size. This times single runs in this process (one core, what one
 worker does), at several sizes of the default scenario (10 parties) and with every party
-group's count scaled (10 to 1,000 parties, the most a scenario may have, at 2,000 citizens x 60 months), and prints
-measured and estimated seconds per run. It then fits the estimate's cost model to all
-those runs by non-negative least squares:
+group's count scaled (10 to 1,000 parties, the most a scenario may have, at 2,000 citizens
+x 60 months), and prints measured and estimated seconds per run. It then fits the
+estimate's cost model (`design.cost_terms`) to all those runs by non-negative least squares:
 
     seconds = a + months x (b + citizens x c + parties x d + parties^2 x e)
 
@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulation.experiments import design  # noqa: E402
-from simulation.io.scenario_io import validate  # noqa: E402
+from simulation.io.scenario_io import load_scenario, validate  # noqa: E402
 from simulation.model import EGovModel  # noqa: E402
 
 #: (citizens, months, party scale): the default scenario's sizes, then more parties.
 SIZES = [(200, 60, 1), (2_000, 120, 1), (10_000, 120, 1), (10_000, 307, 1), (50_000, 120, 1)]
 SIZES += [(2_000, 60, k) for k in (1, 2, 4, 8, 16, 32, 64, 100)]
+#: design.py's constants, in design.cost_terms' order.
 NAMES = (
     "SECONDS_PER_RUN",
     "SECONDS_PER_MONTH",
@@ -47,7 +48,8 @@ NAMES = (
 
 def config(citizens: int, months: int, scale: int = 1) -> object:
     """The default scenario at this size, every party group's count times ``scale``."""
-    data = EGovModel(citizens_count=citizens, run_months=months).config.model_dump()
+    data = load_scenario(None).model_dump()
+    data["citizens"]["count"], data["run"]["months"] = citizens, months
     for side in ("departments", "partners"):
         for group in data[side]["groups"]:
             group["count"] *= scale
@@ -60,11 +62,6 @@ def one_run(cfg: object, seed: int) -> float:
     while model.running:
         model.step()
     return time.perf_counter() - start
-
-
-def features(citizens: int, parties: int, months: int) -> list[float]:
-    """One column per constant of design.seconds_per_run, in NAMES' order."""
-    return [1.0, months, months * citizens, months * parties, months * parties**2]
 
 
 def main() -> None:
@@ -80,7 +77,7 @@ def main() -> None:
         parties = cfg.departments.count + cfg.partners.count
         measured = statistics.median(one_run(cfg, s) for s in range(args.repeats))
         guess = design.seconds_per_run(citizens, parties, months)
-        rows.append((features(citizens, parties, months), measured))
+        rows.append((design.cost_terms(citizens, parties, months), measured))
         print(
             f"| {citizens:,} | {parties} | {months} | {measured:.3f} | {guess:.3f} | {guess / measured:.1f} |"
         )

@@ -132,15 +132,22 @@ SECONDS_PER_PARTY_MONTH = 1e-5
 SECONDS_PER_PAIR_MONTH = 5e-8
 
 
+def cost_terms(citizens: int, parties: int, months: int) -> tuple[float, float, float, float, float]:
+    """What SECONDS_PER_RUN, _MONTH, _CITIZEN_MONTH, _PARTY_MONTH and _PAIR_MONTH are
+    multiplied by in :func:`seconds_per_run` (benchmarks/bench_estimate.py fits them)."""
+    return (1.0, months, months * citizens, months * parties, months * parties**2)
+
+
 def seconds_per_run(citizens: int, parties: int, months: int) -> float:
     """Estimated seconds of one run on one core (citizens, parties >= 0; months >= 1)."""
-    per_month = (
-        SECONDS_PER_MONTH
-        + citizens * SECONDS_PER_CITIZEN_MONTH
-        + parties * SECONDS_PER_PARTY_MONTH
-        + parties**2 * SECONDS_PER_PAIR_MONTH
+    constants = (
+        SECONDS_PER_RUN,
+        SECONDS_PER_MONTH,
+        SECONDS_PER_CITIZEN_MONTH,
+        SECONDS_PER_PARTY_MONTH,
+        SECONDS_PER_PAIR_MONTH,
     )
-    return SECONDS_PER_RUN + months * per_month
+    return sum(c * t for c, t in zip(constants, cost_terms(citizens, parties, months), strict=True))
 
 
 def estimated_seconds(exp: Experiment, runs: int, workers: int = 1) -> float:
